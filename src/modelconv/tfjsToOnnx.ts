@@ -49,8 +49,8 @@ function foldConstants(graph: TfGraph): Map<string, TfConstant> {
         const longer = a.data.length >= b.data.length ? a : b;
         const at = (c: TfConstant, i: number): number => Number(c.data[c.data.length === 1 ? 0 : i]);
         if (a.data.length !== b.data.length && Math.min(a.data.length, b.data.length) !== 1) continue;
-        const DataType = a.dtype === 'int32' ? Int32Array : Float32Array;
-        const data = DataType.from({ length: longer.data.length }, (_, i) => at(a, i) + at(b, i));
+        const sums = Array.from({ length: longer.data.length }, (_, i) => at(a, i) + at(b, i));
+        const data = a.dtype === 'int32' ? Int32Array.from(sums) : Float32Array.from(sums);
         constants.set(node.name, { dtype: a.dtype, shape: longer.shape, data, fromFloat16: false });
         break;
       }

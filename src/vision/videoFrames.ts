@@ -93,7 +93,7 @@ export async function* readVideoFrames(source: string, options: ReadVideoOptions
   const onAbort = (): void => void child.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort);
 
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let index = 0;
   let lastPts = -Infinity;
   const frameInterval = 1000 / (options.fps || info.fps || 10);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what storepulse needs on Debian 12 / Ubuntu: system packages, then the npm dependencies
+# (which also builds dist/ through the `prepare` script).
+#   deploy/setup.sh          runtime: ffmpeg (video decoding) and sample footage for `npm start`
+#   deploy/setup.sh --test   also the packages the test suite needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNTIME_PACKAGES=(ffmpeg opencv-doc)
+TEST_PACKAGES=()
+
+packages=("${RUNTIME_PACKAGES[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
+
+SUDO=""
+if [[ "$(id -u)" != 0 ]]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node's install script would download CUDA libraries from a host a store PC cannot
+# reach; its CPU binaries ship inside the npm package (.npmrc says the same).
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund
+echo "setup: done"

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/** storepulse command line: dispatches sub-commands and turns every error into one line and an exit code. */
+import { CliError } from './errors.js';
+import { detectCommand, DETECT_USAGE } from './detectCommand.js';
+
+const USAGE = `storepulse — in-store people counting and sensor gateway
+
+commands:
+  ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
+  storepulse demo      detect people in the sample footage (vtest.avi) and print what is seen`;
+
+type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
+
+const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
+
+const COMMANDS: Record<string, Command> = {
+  detect: detectCommand,
+  demo: (argv, out) => detectCommand([VTEST, '--max-frames', '50', ...argv], out),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`storepulse: unknown command "${name}"\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    await command(rest, out);
+    return 0;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const exitCode = err instanceof CliError ? err.exitCode : e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+    process.stderr.write(`storepulse: ${e.message.split('\n')[0]}\n`);
+    if (process.env.STOREPULSE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return exitCode;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
