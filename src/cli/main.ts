@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /** storepulse command line: dispatches sub-commands and turns every error into one line and an exit code. */
 import { CliError } from './errors.js';
+import { analyzeCommand, ANALYZE_USAGE } from './analyzeCommand.js';
 import { detectCommand, DETECT_USAGE } from './detectCommand.js';
 
 const USAGE = `storepulse — in-store people counting and sensor gateway
 
 commands:
   ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
+  ${ANALYZE_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
   storepulse demo      detect people in the sample footage (vtest.avi) and print what is seen`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
@@ -15,6 +17,7 @@ const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
+  analyze: analyzeCommand,
   demo: (argv, out) => detectCommand([VTEST, '--max-frames', '50', ...argv], out),
 };
 
@@ -36,7 +39,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string };
     const exitCode = err instanceof CliError ? err.exitCode : e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
-    process.stderr.write(`storepulse: ${e.message.split('\n')[0]}\n`);
+    // CliError messages are written for people (a scene's problems, one per line); anything else gets its first line.
+    const message = err instanceof CliError ? e.message : e.message.split('\n')[0];
+    process.stderr.write(`storepulse: ${message}\n`);
     if (process.env.STOREPULSE_DEBUG) process.stderr.write(`${e.stack}\n`);
     return exitCode;
   }

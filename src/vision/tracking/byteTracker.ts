@@ -1,0 +1,193 @@
+/**
+ * Multi-object tracker in the style of ByteTrack: predict every track with a Kalman filter,
+ * associate high-score detections first (to confirmed and lost tracks), then low-score ones to
+ * the confirmed tracks still unmatched — low scores are mostly occluded people, which is what
+ * keeps a track alive through a crowd. New tracks are tentative until seen again; lost tracks are
+ * kept for a buffer measured in milliseconds, not frames.
+ *
+ * Pure: no I/O, timestamps passed in, randomness injected. Ids are random per session and never
+ * reused; they identify a track, never a person, and are not persisted.
+ */
+import { randomInt } from 'node:crypto';
+import type { Detection } from '../detection.js';
+import { iou } from '../detection.js';
+import { KalmanBoxFilter, type BoxState } from './kalmanBox.js';
+
+export interface TrackerOptions {
+  /** Detections at or above this score take part in the first association and can start tracks. */
+  highScore: number;
+  /** Detections between lowScore and highScore only extend existing tracks. */
+  lowScore: number;
+  /** A new track needs this score. */
+  newTrackScore: number;
+  /** Minimum IoU between a predicted track and a detection, per association stage. */
+  matchIouHigh: number;
+  matchIouLow: number;
+  matchIouTentative: number;
+  /** How long an unseen track is kept for re-association. */
+  lostBufferMs: number;
+  /** Consecutive matched frames before a track is confirmed (reported). */
+  confirmHits: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  highScore: 0.5,
+  lowScore: 0.1,
+  newTrackScore: 0.55,
+  matchIouHigh: 0.2,
+  matchIouLow: 0.4,
+  matchIouTentative: 0.3,
+  lostBufferMs: 1500,
+  confirmHits: 2,
+};
+
+export type TrackState = 'tentative' | 'confirmed' | 'lost';
+
+export interface Track {
+  id: number;
+  state: TrackState;
+  /** Box in pixels: the filtered estimate after this frame's update (or the prediction when unmatched). */
+  box: Detection;
+  /** Score of the detection last associated. */
+  score: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  hits: number;
+  /** True when a detection was associated in the latest update. */
+  matched: boolean;
+}
+
+interface InternalTrack extends Track {
+  filter: KalmanBoxFilter;
+}
+
+const toState = (d: Detection): BoxState => ({ cx: (d.x1 + d.x2) / 2, cy: (d.y1 + d.y2) / 2, w: d.x2 - d.x1, h: d.y2 - d.y1 });
+const toBox = (s: BoxState, score: number): Detection => ({
+  x1: s.cx - s.w / 2,
+  y1: s.cy - s.h / 2,
+  x2: s.cx + s.w / 2,
+  y2: s.cy + s.h / 2,
+  score,
+});
+
+/** Greedy assignment by descending IoU, above a minimum. Returns [trackIndex, detectionIndex] pairs. */
+function associate(tracks: InternalTrack[], detections: Detection[], minIou: number): [number, number][] {
+  const pairs: { t: number; d: number; overlap: number }[] = [];
+  tracks.forEach((track, t) => {
+    detections.forEach((det, d) => {
+      const overlap = iou(track.box, det);
+      if (overlap >= minIou) pairs.push({ t, d, overlap });
+    });
+  });
+  pairs.sort((a, b) => b.overlap - a.overlap);
+  const usedT = new Set<number>();
+  const usedD = new Set<number>();
+  const matches: [number, number][] = [];
+  for (const p of pairs) {
+    if (usedT.has(p.t) || usedD.has(p.d)) continue;
+    usedT.add(p.t);
+    usedD.add(p.d);
+    matches.push([p.t, p.d]);
+  }
+  return matches;
+}
+
+export class ByteTracker {
+  private tracks: InternalTrack[] = [];
+  private readonly usedIds = new Set<number>();
+  private lastTimestampMs: number | undefined;
+  readonly options: TrackerOptions;
+
+  constructor(
+    options: Partial<TrackerOptions> = {},
+    private readonly randomId: () => number = () => randomInt(1, 2 ** 31 - 1),
+  ) {
+    this.options = { ...DEFAULT_TRACKER_OPTIONS, ...options };
+  }
+
+  /** Advances to `timestampMs` with this frame's detections; returns the confirmed tracks seen in this frame. */
+  update(detections: Detection[], timestampMs: number): Track[] {
+    const o = this.options;
+    const dt = this.lastTimestampMs === undefined ? 0 : Math.max(0, (timestampMs - this.lastTimestampMs) / 1000);
+    this.lastTimestampMs = timestampMs;
+    for (const t of this.tracks) {
+      t.filter.predict(dt);
+      t.box = toBox(t.filter.state, t.score);
+      t.matched = false;
+    }
+    const high = detections.filter((d) => d.score >= o.highScore);
+    const low = detections.filter((d) => d.score >= o.lowScore && d.score < o.highScore);
+
+    const established = this.tracks.filter((t) => t.state !== 'tentative');
+    const tentative = this.tracks.filter((t) => t.state === 'tentative');
+
+    // 1. High-score detections against confirmed and lost tracks.
+    const remainingHigh = new Set(high.map((_, i) => i));
+    for (const [ti, di] of associate(established, high, o.matchIouHigh)) {
+      this.apply(established[ti] as InternalTrack, high[di] as Detection, timestampMs);
+      remainingHigh.delete(di);
+    }
+    // 2. Low-score detections against confirmed tracks still unmatched (lost tracks are not revived by weak evidence).
+    const unmatchedConfirmed = established.filter((t) => !t.matched && t.state === 'confirmed');
+    for (const [ti, di] of associate(unmatchedConfirmed, low, o.matchIouLow)) {
+      this.apply(unmatchedConfirmed[ti] as InternalTrack, low[di] as Detection, timestampMs);
+    }
+    // 3. Tentative tracks against the high-score detections left.
+    const leftHigh = [...remainingHigh].map((i) => high[i] as Detection);
+    const takenByTentative = new Set<number>();
+    for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative)) {
+      this.apply(tentative[ti] as InternalTrack, leftHigh[di] as Detection, timestampMs);
+      takenByTentative.add(di);
+    }
+    // 4. Book-keeping: unmatched tentative tracks die, unmatched confirmed ones are lost, old lost ones go.
+    this.tracks = this.tracks.filter((t) => {
+      if (t.matched) return true;
+      if (t.state === 'tentative') return false;
+      t.state = 'lost';
+      return timestampMs - t.lastSeenMs <= o.lostBufferMs;
+    });
+    // 5. New tentative tracks from the confident detections nobody claimed.
+    leftHigh.forEach((det, i) => {
+      if (!takenByTentative.has(i) && det.score >= o.newTrackScore) this.spawn(det, timestampMs);
+    });
+    return this.tracks.filter((t) => t.matched && t.state === 'confirmed').map(publicView);
+  }
+
+  /** Every live track, including lost and tentative ones (for diagnostics). */
+  get allTracks(): Track[] {
+    return this.tracks.map(publicView);
+  }
+
+  private apply(track: InternalTrack, det: Detection, timestampMs: number): void {
+    track.filter.update(toState(det));
+    track.score = det.score;
+    track.box = toBox(track.filter.state, det.score);
+    track.lastSeenMs = timestampMs;
+    track.hits += 1;
+    track.matched = true;
+    if (track.state === 'lost') track.state = 'confirmed';
+    else if (track.state === 'tentative' && track.hits >= this.options.confirmHits) track.state = 'confirmed';
+  }
+
+  private spawn(det: Detection, timestampMs: number): void {
+    let id = this.randomId();
+    while (this.usedIds.has(id)) id = this.randomId();
+    this.usedIds.add(id);
+    const track: InternalTrack = {
+      id,
+      state: this.options.confirmHits <= 1 ? 'confirmed' : 'tentative',
+      box: { ...det },
+      score: det.score,
+      firstSeenMs: timestampMs,
+      lastSeenMs: timestampMs,
+      hits: 1,
+      matched: true,
+      filter: new KalmanBoxFilter(toState(det)),
+    };
+    this.tracks.push(track);
+  }
+}
+
+function publicView(t: InternalTrack): Track {
+  return { id: t.id, state: t.state, box: t.box, score: t.score, firstSeenMs: t.firstSeenMs, lastSeenMs: t.lastSeenMs, hits: t.hits, matched: t.matched };
+}
