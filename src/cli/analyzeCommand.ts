@@ -46,8 +46,14 @@ export async function analyzeCommand(argv: string[], out: (line: string) => void
   }
   const fps = parsePositiveInt('fps', values.fps);
   const maxFrames = parsePositiveInt('max-frames', values['max-frames']);
-  const detector = await PersonDetector.create({ model: values.model, threads: parsePositiveInt('threads', values.threads) });
   const tracker = new ByteTracker();
+  // The tracker's second stage lives on low-score detections (half-hidden people): the detector
+  // must report them instead of cutting at its own display threshold.
+  const detector = await PersonDetector.create({
+    model: values.model,
+    threads: parsePositiveInt('threads', values.threads),
+    scoreThreshold: tracker.options.lowScore,
+  });
 
   const events: AnalyticsEvent[] = [];
   const motLines: string[] = [];

@@ -20,14 +20,25 @@ export interface TrackerOptions {
   lowScore: number;
   /** A new track needs this score. */
   newTrackScore: number;
-  /** Minimum IoU between a predicted track and a detection, per association stage. */
+  /**
+   * Minimum IoU between a predicted track and a detection, per association stage, for frames
+   * `referenceFrameMs` apart. Over longer gaps people move further than the filter can predict,
+   * so the thresholds shrink in proportion (a 10 fps store camera is not a 30 fps benchmark).
+   */
   matchIouHigh: number;
   matchIouLow: number;
   matchIouTentative: number;
   /** How long an unseen track is kept for re-association. */
+  referenceFrameMs: number;
   lostBufferMs: number;
   /** Consecutive matched frames before a track is confirmed (reported). */
   confirmHits: number;
+  /**
+   * Lost tracks unseen for at most this long may be revived by a low-score detection (stage 2).
+   * Plain ByteTrack never does this, and loses people walking half-hidden behind others: one
+   * missed frame and their weak detections can no longer hold the track.
+   */
+  lowScoreReviveMs: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
@@ -37,8 +48,10 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   matchIouHigh: 0.2,
   matchIouLow: 0.4,
   matchIouTentative: 0.3,
+  referenceFrameMs: 1000 / 30,
   lostBufferMs: 1500,
   confirmHits: 2,
+  lowScoreReviveMs: 1000,
 };
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
@@ -110,6 +123,7 @@ export class ByteTracker {
     const o = this.options;
     const dt = this.lastTimestampMs === undefined ? 0 : Math.max(0, (timestampMs - this.lastTimestampMs) / 1000);
     this.lastTimestampMs = timestampMs;
+    const gateScale = dt > 0 ? Math.min(1, o.referenceFrameMs / (dt * 1000)) : 1;
     for (const t of this.tracks) {
       t.filter.predict(dt);
       t.box = toBox(t.filter.state, t.score);
@@ -123,19 +137,21 @@ export class ByteTracker {
 
     // 1. High-score detections against confirmed and lost tracks.
     const remainingHigh = new Set(high.map((_, i) => i));
-    for (const [ti, di] of associate(established, high, o.matchIouHigh)) {
+    for (const [ti, di] of associate(established, high, o.matchIouHigh * gateScale)) {
       this.apply(established[ti] as InternalTrack, high[di] as Detection, timestampMs);
       remainingHigh.delete(di);
     }
-    // 2. Low-score detections against confirmed tracks still unmatched (lost tracks are not revived by weak evidence).
-    const unmatchedConfirmed = established.filter((t) => !t.matched && t.state === 'confirmed');
-    for (const [ti, di] of associate(unmatchedConfirmed, low, o.matchIouLow)) {
-      this.apply(unmatchedConfirmed[ti] as InternalTrack, low[di] as Detection, timestampMs);
+    // 2. Low-score detections against confirmed tracks still unmatched, and tracks lost only briefly.
+    const stillOpen = established.filter(
+      (t) => !t.matched && (t.state === 'confirmed' || timestampMs - t.lastSeenMs <= o.lowScoreReviveMs),
+    );
+    for (const [ti, di] of associate(stillOpen, low, o.matchIouLow * gateScale)) {
+      this.apply(stillOpen[ti] as InternalTrack, low[di] as Detection, timestampMs);
     }
     // 3. Tentative tracks against the high-score detections left.
     const leftHigh = [...remainingHigh].map((i) => high[i] as Detection);
     const takenByTentative = new Set<number>();
-    for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative)) {
+    for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative * gateScale)) {
       this.apply(tentative[ti] as InternalTrack, leftHigh[di] as Detection, timestampMs);
       takenByTentative.add(di);
     }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ByteTracker } from '../../src/vision/tracking/byteTracker.js';
+
+const person = (x: number, y = 100, score = 0.9) => ({ x1: x, y1: y, x2: x + 40, y2: y + 120, score });
+
+describe('ByteTracker', () => {
+  it('confirms a track on its second sighting and keeps its id while the person walks', () => {
+    const tracker = new ByteTracker();
+    expect(tracker.update([person(100)], 0)).toEqual([]); // tentative
+    const ids = new Set<number>();
+    for (let f = 1; f < 20; f++) for (const t of tracker.update([person(100 + 6 * f)], f * 100)) ids.add(t.id);
+    expect(ids.size).toBe(1);
+  });
+
+  it('keeps the id through an occlusion shorter than the lost buffer, and drops it after', () => {
+    const tracker = new ByteTracker({ lostBufferMs: 1000 });
+    let id = 0;
+    for (let f = 0; f < 10; f++) id = tracker.update([person(100 + 5 * f)], f * 100)[0]?.id ?? id;
+    for (let f = 10; f < 17; f++) expect(tracker.update([], f * 100)).toEqual([]); // 0.7 s unseen
+    expect(tracker.update([person(185)], 1700)[0]?.id).toBe(id);
+    for (let f = 18; f < 35; f++) tracker.update([], f * 100); // 1.7 s unseen
+    tracker.update([person(300)], 3500);
+    const later = tracker.update([person(303)], 3600);
+    expect(later[0]?.id).not.toBe(id);
+  });
+
+  it('holds a half-hidden person with low-score detections, but never starts a track from them', () => {
+    const tracker = new ByteTracker();
+    tracker.update([person(100)], 0);
+    const [confirmed] = tracker.update([person(104)], 100);
+    for (let f = 2; f < 10; f++) expect(tracker.update([person(100 + 4 * f, 100, 0.25)], f * 100)[0]?.id).toBe(confirmed!.id);
+    const fresh = new ByteTracker();
+    for (let f = 0; f < 5; f++) expect(fresh.update([person(100, 100, 0.25)], f * 100)).toEqual([]);
+  });
+
+  it('keeps two people apart when they walk past each other', () => {
+    const tracker = new ByteTracker();
+    const seen = new Map<number, number[]>();
+    for (let f = 0; f < 30; f++) {
+      const a = person(100 + 10 * f, 100);
+      const b = person(400 - 10 * f, 130);
+      for (const t of tracker.update([a, b], f * 100)) {
+        const cx = (t.box.x1 + t.box.x2) / 2;
+        seen.set(t.id, [...(seen.get(t.id) ?? []), cx]);
+      }
+    }
+    expect(seen.size).toBe(2);
+    for (const xs of seen.values()) {
+      const direction = Math.sign(xs[xs.length - 1]! - xs[0]!);
+      // Each id moves monotonically one way: no swap at the crossing.
+      for (let i = 1; i < xs.length; i++) expect(Math.sign(xs[i]! - xs[i - 1]!) === direction || Math.abs(xs[i]! - xs[i - 1]!) < 3).toBe(true);
+    }
+  });
+
+  it('ignores one-frame false positives', () => {
+    const tracker = new ByteTracker();
+    for (let f = 0; f < 10; f++) expect(tracker.update(f % 3 === 0 ? [person(50 + 37 * f)] : [], f * 100)).toEqual([]);
+  });
+
+  it('uses random ids, never reused within a session', () => {
+    const sequence = [5, 5, 5, 9, 9, 12];
+    const tracker = new ByteTracker({ confirmHits: 1 }, () => sequence.shift() ?? 99);
+    const ids = [0, 1, 2].map((k) => tracker.update([person(100 + 200 * k)], k * 5000)[0]?.id);
+    expect(ids).toEqual([5, 9, 12]);
+    const a = new ByteTracker({ confirmHits: 1 }).update([person(0)], 0)[0]!.id;
+    const b = new ByteTracker({ confirmHits: 1 }).update([person(0)], 0)[0]!.id;
+    expect(a).not.toBe(b); // default ids are random, not a counter
+  });
+
+  it('tracks a crowd of 30 people at once', () => {
+    const tracker = new ByteTracker();
+    const crowd = (f: number) => Array.from({ length: 30 }, (_, k) => person(20 + (k % 10) * 60 + 3 * f, 50 + Math.floor(k / 10) * 150));
+    for (let f = 0; f < 5; f++) tracker.update(crowd(f), f * 100);
+    expect(tracker.update(crowd(5), 500)).toHaveLength(30);
+  });
+});
