@@ -93,23 +93,30 @@ export async function* readVideoFrames(source: string, options: ReadVideoOptions
   const onAbort = (): void => void child.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort);
 
-  let pending: Buffer = Buffer.alloc(0);
+  let frame = new Uint8Array(frameBytes);
+  let filled = 0;
   let index = 0;
   let lastPts = -Infinity;
   const frameInterval = 1000 / (options.fps || info.fps || 10);
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        const data = new Uint8Array(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
+      // Copy each pipe chunk once, straight into the frame it belongs to.
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - offset);
+        frame.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled < frameBytes) break;
         // stderr (timestamps) and stdout (pixels) are separate pipes: give the log a moment to catch up.
-        for (let wait = 0; ptsQueue.length === 0 && wait < 20; wait++) await new Promise((r) => setTimeout(r, 5));
+        for (let wait = 0; ptsQueue.length === 0 && wait < 20; wait++) await new Promise((r) => setTimeout(r, 2));
         const pts = ptsQueue.shift();
         const timestampMs = pts ?? lastPts + frameInterval;
         lastPts = timestampMs;
-        yield { index, width, height, data, timestampMs };
+        yield { index, width, height, data: frame, timestampMs };
         index += 1;
+        frame = new Uint8Array(frameBytes);
+        filled = 0;
       }
     }
     const code = await exit;

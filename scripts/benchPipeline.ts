@@ -1,0 +1,88 @@
+/**
+ * npm run bench:pipeline [-- --json] [--frames N]
+ *
+ * 1. Frames/s of the whole offline pipeline (ffmpeg decode → detect → track → lines/zones/heatmap)
+ *    on vtest.avi, against the detector alone on the same frames held in memory.
+ * 2. Cost of tracking + analytics per frame with a crowd of 30 people (synthetic walkers, with
+ *    jitter), for a scene with 4 lines and 4 zones.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { footPoint, SceneAnalytics } from '../src/vision/analytics/sceneAnalytics.js';
+import type { RgbFrame } from '../src/vision/detection.js';
+import { PersonDetector } from '../src/vision/detector/personDetector.js';
+import { analyzeFrames } from '../src/vision/pipeline/offlineAnalysis.js';
+import { PROJECT_ROOT } from '../src/projectPaths.js';
+import { loadScene, parseScene } from '../src/vision/scene.js';
+import { ByteTracker } from '../src/vision/tracking/byteTracker.js';
+import { readVideoFrames } from '../src/vision/videoFrames.js';
+import { VTEST_PATH } from '../tests/helpers/fixtures.js';
+import { seededRandom } from '../tests/helpers/syntheticDetections.js';
+
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, frames: { type: 'string', default: '300' } } });
+const maxFrames = Number(values.frames);
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+
+// 1. Pipeline vs detector alone.
+const scene = await loadScene(path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml'));
+const detector = await PersonDetector.create({ threads: 2, scoreThreshold: 0.1 });
+const frames: RgbFrame[] = [];
+for await (const f of readVideoFrames(VTEST_PATH, { maxFrames })) frames.push(f);
+let t0 = performance.now();
+for (const f of frames) await detector.detect(f);
+const detectorFps = frames.length / ((performance.now() - t0) / 1000);
+
+const analyticsMs: number[] = [];
+t0 = performance.now();
+const result = await analyzeFrames(readVideoFrames(VTEST_PATH, { maxFrames }), scene, detector, new ByteTracker(), {
+  onAnalyticsTime: (ms) => analyticsMs.push(ms),
+});
+const pipelineFps = result.frames / ((performance.now() - t0) / 1000);
+await detector.close();
+
+// 2. Tracking + analytics with 30 people.
+const crowdScene = parseScene({
+  lines: [0.2, 0.4, 0.6, 0.8].map((x, i) => ({ name: `L${i}`, points: [[x, 0.1], [x, 0.95]] })),
+  zones: [0, 1, 2, 3].map((i) => ({ name: `Z${i}`, polygon: [[0.25 * i, 0.1], [0.25 * i + 0.2, 0.1], [0.25 * i + 0.2, 0.9], [0.25 * i, 0.9]], min_dwell_s: 1 })),
+});
+const random = seededRandom(7);
+const walkers = Array.from({ length: 30 }, (_, k) => ({ x: 40 + random() * 1800, y: 200 + (k % 6) * 140, vx: (random() - 0.5) * 120 }));
+const tracker = new ByteTracker();
+const analytics = new SceneAnalytics(crowdScene, 1920, 1080);
+const crowdMs: number[] = [];
+let reported = 0;
+for (let f = 0; f < 3000; f++) {
+  const t = f * 100;
+  const detections = walkers.map((w) => {
+    w.x = Math.min(1860, Math.max(20, w.x + w.vx / 10));
+    const jx = (random() - 0.5) * 6;
+    return { x1: w.x + jx, y1: w.y, x2: w.x + 60 + jx, y2: w.y + 180, score: 0.6 + 0.3 * random() };
+  });
+  const start = performance.now();
+  const tracks = tracker.update(detections, t);
+  analytics.update(tracks.map((tr) => footPoint(tr, 1920, 1080)), t);
+  crowdMs.push(performance.now() - start);
+  reported = tracks.length;
+}
+const steady = crowdMs.slice(100);
+
+const report = {
+  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
+  node: process.version,
+  video: VTEST_PATH,
+  frames: result.frames,
+  detectorOnlyFps: +detectorFps.toFixed(1),
+  pipelineFps: +pipelineFps.toFixed(1),
+  pipelineVsDetector: +(pipelineFps / detectorFps).toFixed(3),
+  trackingAnalyticsMsOnVtest: { p50: +percentile(analyticsMs, 50).toFixed(3), p95: +percentile(analyticsMs, 95).toFixed(3) },
+  crowd30: { tracksReported: reported, lines: 4, zones: 4, msPerFrame: { p50: +percentile(steady, 50).toFixed(3), p95: +percentile(steady, 95).toFixed(3), mean: +(steady.reduce((a, b) => a + b, 0) / steady.length).toFixed(3) } },
+};
+if (values.json) console.log(JSON.stringify(report, null, 2));
+else {
+  console.log(`${report.machine}, ${report.frames} frames of vtest.avi`);
+  console.log(`detector alone (frames in memory): ${report.detectorOnlyFps} frames/s`);
+  console.log(`whole pipeline (decode→detect→track→analytics): ${report.pipelineFps} frames/s = ${(100 * report.pipelineVsDetector).toFixed(1)} % of detector-only`);
+  console.log(`tracking + analytics on vtest: p50 ${report.trackingAnalyticsMsOnVtest.p50} ms, p95 ${report.trackingAnalyticsMsOnVtest.p95} ms per frame`);
+  console.log(`tracking + analytics, 30 people, 4 lines, 4 zones: p50 ${report.crowd30.msPerFrame.p50} ms, p95 ${report.crowd30.msPerFrame.p95} ms, mean ${report.crowd30.msPerFrame.mean} ms (${reported} tracks reported)`);
+}
