@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** storepulse command line: dispatches sub-commands and turns every error into one line and an exit code. */
+import path from 'node:path';
+import { PROJECT_ROOT } from '../projectPaths.js';
 import { CliError } from './errors.js';
 import { analyzeCommand, ANALYZE_USAGE } from './analyzeCommand.js';
 import { detectCommand, DETECT_USAGE } from './detectCommand.js';
@@ -9,7 +11,7 @@ const USAGE = `storepulse — in-store people counting and sensor gateway
 commands:
   ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
   ${ANALYZE_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
-  storepulse demo      detect people in the sample footage (vtest.avi) and print what is seen`;
+  storepulse demo      count people on the sample footage (vtest.avi) with config/scenes/vtest.yaml`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
 
@@ -18,7 +20,8 @@ const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   analyze: analyzeCommand,
-  demo: (argv, out) => detectCommand([VTEST, '--max-frames', '50', ...argv], out),
+  demo: (argv, out) =>
+    analyzeCommand(['--source', VTEST, '--scene', path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml'), '--max-frames', '300', ...argv], out),
 };
 
 export async function main(argv: string[]): Promise<number> {
