@@ -6,7 +6,7 @@
  * transposes that meet and fold biases and paddings into the convolutions, leaving a graph that
  * onnxruntime runs without layout shuffles.
  */
-import type { OnnxAttribute, OnnxGraph, OnnxNode, OnnxTensor } from './onnxGraph.js';
+import type { OnnxAttribute, OnnxGraph, OnnxTensor } from './onnxGraph.js';
 import { float, int, int64Tensor, ints, str } from './onnxGraph.js';
 import type { TfConstant, TfGraph, TfNode } from './tfjsGraph.js';
 import { transposeData } from './tensorMath.js';
@@ -327,4 +327,3 @@ function neededNodes(tf: TfGraph, constants: Map<string, TfConstant>): Set<strin
   return needed;
 }
 
-export type { OnnxNode };
