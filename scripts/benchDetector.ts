@@ -9,10 +9,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Detection, RgbFrame } from '../src/vision/detection.js';
+import type { RgbFrame } from '../src/vision/detection.js';
 import { PersonDetector } from '../src/vision/detector/personDetector.js';
 import { averagePrecision } from '../src/vision/eval/averagePrecision.js';
-import { parseMot } from '../src/vision/eval/motFormat.js';
+import { motBoxToDetection, parseMot } from '../src/vision/eval/motFormat.js';
 import { readVideoFrames } from '../src/vision/videoFrames.js';
 import { hasYoloxNano, VTEST_PATH, YOLOX_NANO_PATH } from '../tests/helpers/fixtures.js';
 
@@ -51,9 +51,11 @@ for (const model of models) {
   if (model.endsWith('.onnx') && !existsSync(model)) continue;
   const perThreads: Record<string, unknown> = {};
   let name = model;
+  let defaultThreshold = 0;
   for (const threads of [1, 2]) {
     const detector = await PersonDetector.create({ model, threads, warmupRuns: 3 });
     name = detector.manifest.name;
+    defaultThreshold = detector.manifest.scoreThreshold;
     const inference: number[] = [];
     const endToEnd: number[] = [];
     const preprocess: number[] = [];
@@ -77,10 +79,9 @@ for (const model of models) {
     const detector = await PersonDetector.create({ model, threads: 2, scoreThreshold: 0.05 });
     const evaluations = [];
     for (const frame of gtFrames) {
-      const groundTruth: Detection[] = gt.filter((b) => b.frame - 1 === frame.index).map((b) => ({ x1: b.x, y1: b.y, x2: b.x + b.w, y2: b.y + b.h, score: 1 }));
+      const groundTruth = gt.filter((b) => b.frame - 1 === frame.index).map(motBoxToDetection);
       evaluations.push({ groundTruth, detections: await detector.detect(frame) });
     }
-    const defaultThreshold = (await PersonDetector.create({ model, warmupRuns: 0 })).manifest.scoreThreshold;
     const r = averagePrecision(evaluations, 0.5, defaultThreshold);
     accuracy = { ap50: +r.ap.toFixed(3), groundTruthBoxes: r.groundTruthCount, frames: gtFrames.length, precisionAtDefault: +r.precision.toFixed(3), recallAtDefault: +r.recall.toFixed(3), defaultThreshold };
     await detector.close();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { PersonDetector } from '../../src/vision/detector/personDetector.js';
 import { averagePrecision } from '../../src/vision/eval/averagePrecision.js';
-import { parseMot } from '../../src/vision/eval/motFormat.js';
+import { motBoxToDetection, parseMot } from '../../src/vision/eval/motFormat.js';
 import { hasVtest, vtestFrames } from '../helpers/fixtures.js';
 
 describe('average precision', () => {
@@ -25,7 +25,7 @@ describe.skipIf(!hasVtest)('default detector accuracy on real footage', () => {
     const detector = await PersonDetector.create({ scoreThreshold: 0.05 });
     const evaluations = [];
     for (const frame of await vtestFrames(indices)) {
-      const groundTruth = gt.filter((b) => b.frame - 1 === frame.index).map((b) => ({ x1: b.x, y1: b.y, x2: b.x + b.w, y2: b.y + b.h, score: 1 }));
+      const groundTruth = gt.filter((b) => b.frame - 1 === frame.index).map(motBoxToDetection);
       evaluations.push({ groundTruth, detections: await detector.detect(frame) });
     }
     await detector.close();

@@ -1,3 +1,5 @@
+import type { Detection } from '../detection.js';
+
 /** MOT Challenge text format: `frame,id,x,y,w,h,conf,class,visibility` (frame 1-based, pixels). */
 export interface MotBox {
   /** 1-based frame number, as in the file. */
@@ -10,6 +12,11 @@ export interface MotBox {
   conf: number;
   classId: number;
   visibility: number;
+}
+
+/** A ground-truth box as a detection in pixels (score 1), for accuracy comparisons. */
+export function motBoxToDetection(b: MotBox): Detection {
+  return { x1: b.x, y1: b.y, x2: b.x + b.w, y2: b.y + b.h, score: 1 };
 }
 
 export function parseMot(text: string): MotBox[] {
