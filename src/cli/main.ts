@@ -5,10 +5,13 @@ import { PROJECT_ROOT } from '../projectPaths.js';
 import { CliError } from './errors.js';
 import { analyzeCommand, ANALYZE_USAGE } from './analyzeCommand.js';
 import { detectCommand, DETECT_USAGE } from './detectCommand.js';
+import { runCommand, RUN_USAGE } from './runCommand.js';
 
 const USAGE = `storepulse — in-store people counting and sensor gateway
 
 commands:
+  ${RUN_USAGE.replace(/^usage: /, '')}
+                       the live gateway (API on :8080; --demo plays the sample footage as a camera)
   ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
   ${ANALYZE_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
   storepulse demo      count people on the sample footage (vtest.avi) with config/scenes/vtest.yaml`;
@@ -20,6 +23,7 @@ const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   analyze: analyzeCommand,
+  run: (argv) => runCommand(argv),
   demo: (argv, out) =>
     analyzeCommand(['--source', VTEST, '--scene', path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml'), '--max-frames', '300', ...argv], out),
 };

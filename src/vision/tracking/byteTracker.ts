@@ -169,6 +169,22 @@ export class ByteTracker {
     return this.tracks.filter((t) => t.matched && t.state === 'confirmed').map(publicView);
   }
 
+  /**
+   * Advances to `timestampMs` without detections, because the detector was skipped on a still
+   * scene (motion gate). Tracks move by their prediction, and the skipped time does not count as
+   * unseen: nobody leaves a scene in which nothing moved. Returns the tracks `update` would.
+   */
+  coast(timestampMs: number): Track[] {
+    const dt = this.lastTimestampMs === undefined ? 0 : Math.max(0, (timestampMs - this.lastTimestampMs) / 1000);
+    this.lastTimestampMs = timestampMs;
+    for (const t of this.tracks) {
+      t.filter.predict(dt);
+      t.box = toBox(t.filter.state, t.score);
+      if (t.matched) t.lastSeenMs = timestampMs;
+    }
+    return this.tracks.filter((t) => t.matched && t.state === 'confirmed').map(publicView);
+  }
+
   /** Every live track, including lost and tentative ones (for diagnostics). */
   get allTracks(): Track[] {
     return this.tracks.map(publicView);

@@ -1,0 +1,242 @@
+/**
+ * One camera, live: source → motion gate → shared detector pool → tracker → lines, zones, heatmap.
+ * At most one of its frames is with the detector at a time and at most one waits (the newest), so
+ * a slow pool makes this camera drop stale frames, and a dead camera holds nothing up. Lines and
+ * zones can be replaced while running (config reload) without losing the tracker or the totals.
+ */
+import type { Logger } from 'pino';
+import { footPoint, SceneAnalytics } from '../vision/analytics/sceneAnalytics.js';
+import type { AnalyticsEvent } from '../vision/analytics/trackPoint.js';
+import type { Detection, RgbFrame } from '../vision/detection.js';
+import type { DetectorPool } from '../vision/detector/detectorPool.js';
+import { MotionGate } from '../vision/motion/motionGate.js';
+import type { Scene } from '../vision/scene.js';
+import { createCameraSource } from '../vision/sources/cameraSource.js';
+import type { SourceStatus, SupervisedSource } from '../vision/sources/supervisedSource.js';
+import { ByteTracker, type Track } from '../vision/tracking/byteTracker.js';
+import type { CameraConfig } from './config/configSchema.js';
+import type { GatewayContext } from './context.js';
+import { RateMeter } from './rateMeter.js';
+
+export type CameraEvent = AnalyticsEvent & { camera: string };
+
+export interface CameraSnapshot {
+  id: string;
+  name: string | undefined;
+  source: SourceStatus & { kind: string };
+  frame: { width: number; height: number } | undefined;
+  fps: { input: number; processed: number };
+  frames: { input: number; processed: number; dropped: number; motionSkipped: number };
+  activeTracks: number;
+  lines: Record<string, { in: number; out: number }>;
+  zones: Record<string, { occupancy: number; visits: number; passThroughs: number }>;
+}
+
+export interface CameraPipelineDeps {
+  ctx: GatewayContext;
+  pool: DetectorPool;
+  onEvent: (event: CameraEvent) => void;
+  /** Latest frame and its tracks, for the live view; the frame must not be kept beyond the call. */
+  onTracks?: (camera: string, frame: RgbFrame, tracks: Track[]) => void;
+}
+
+export class CameraPipeline {
+  private readonly source: SupervisedSource;
+  private readonly gate: MotionGate;
+  private readonly tracker = new ByteTracker();
+  private readonly log: Logger;
+  private scene: Scene;
+  private analytics: SceneAnalytics | undefined;
+  private frameSize: { width: number; height: number } | undefined;
+  private waiting: RgbFrame | undefined;
+  private inFlight = false;
+  private stopped = false;
+  private activeTracks = 0;
+  private readonly inputRate = new RateMeter();
+  private readonly processedRate = new RateMeter();
+  private readonly frames = { input: 0, processed: 0, dropped: 0, motionSkipped: 0 };
+  /** Totals kept outside SceneAnalytics so that a scene reload does not reset them. */
+  private readonly lineTotals = new Map<string, { in: number; out: number }>();
+  private readonly zoneTotals = new Map<string, { visits: number; passThroughs: number }>();
+
+  constructor(
+    private currentConfig: CameraConfig,
+    private readonly deps: CameraPipelineDeps,
+  ) {
+    const config = currentConfig;
+    this.log = deps.ctx.log.child({ camera: config.id });
+    this.scene = { lines: config.lines, zones: config.zones };
+    this.gate = new MotionGate({
+      enabled: config.motion.enabled,
+      pixelThreshold: config.motion.pixel_threshold,
+      minChangedFraction: config.motion.min_changed_fraction,
+      forceDetectMs: config.motion.force_detect_s * 1000,
+    });
+    this.source = createCameraSource(config, {
+      onFrame: (frame) => this.onFrame(frame),
+      onStatus: (status, previous) => this.onSourceStatus(status, previous),
+    }, { now: deps.ctx.now });
+  }
+
+  get config(): CameraConfig {
+    return this.currentConfig;
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  start(): void {
+    this.log.info({ source: this.config.source.kind, fps: this.config.fps, width: this.config.width }, 'camera starting');
+    this.source.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.source.stop();
+    this.deps.ctx.metrics.cameraUp.set({ camera: this.id }, 0);
+  }
+
+  /** Takes a config that differs only in lines and zones; the tracker and the totals carry on. */
+  applyScene(config: CameraConfig): void {
+    for (const event of this.analytics?.finish() ?? []) this.emit(event);
+    this.currentConfig = config;
+    const scene = { lines: config.lines, zones: config.zones };
+    this.scene = scene;
+    this.analytics = this.frameSize ? new SceneAnalytics(scene, this.frameSize.width, this.frameSize.height) : undefined;
+    this.log.info({ lines: scene.lines.length, zones: scene.zones.length }, 'lines and zones reloaded');
+  }
+
+  snapshot(): CameraSnapshot {
+    const now = this.deps.ctx.now();
+    const zones: CameraSnapshot['zones'] = {};
+    for (const zone of this.scene.zones) {
+      const totals = this.zoneTotals.get(zone.name) ?? { visits: 0, passThroughs: 0 };
+      const live = this.analytics?.zones.find((z) => z.name === zone.name);
+      zones[zone.name] = { occupancy: live?.occupancy ?? 0, ...totals };
+    }
+    const lines: CameraSnapshot['lines'] = {};
+    for (const line of this.scene.lines) lines[line.name] = { ...(this.lineTotals.get(line.name) ?? { in: 0, out: 0 }) };
+    return {
+      id: this.id,
+      name: this.config.name,
+      source: { ...this.source.status, kind: this.config.source.kind },
+      frame: this.frameSize,
+      fps: { input: round2(this.inputRate.rate(now)), processed: round2(this.processedRate.rate(now)) },
+      frames: { ...this.frames },
+      activeTracks: this.activeTracks,
+      lines,
+      zones,
+    };
+  }
+
+  private onSourceStatus(status: SourceStatus, previous: string): void {
+    const m = this.deps.ctx.metrics;
+    m.cameraUp.set({ camera: this.id }, status.state === 'live' ? 1 : 0);
+    if (status.state === 'connecting' && previous !== 'stopped') m.cameraRestarts.inc({ camera: this.id });
+    const fields = { state: status.state, previous, error: status.lastError };
+    if (status.state === 'error' || status.state === 'stalled') this.log.warn(fields, 'camera source down');
+    else this.log.info(fields, `camera ${status.state}`);
+  }
+
+  private onFrame(frame: RgbFrame): void {
+    if (this.stopped) return;
+    const m = this.deps.ctx.metrics;
+    this.frames.input += 1;
+    this.inputRate.mark(frame.timestampMs);
+    m.inputFrames.inc({ camera: this.id });
+    m.inputFps.set({ camera: this.id }, this.inputRate.rate(frame.timestampMs));
+    if (this.waiting) this.drop();
+    this.waiting = frame;
+    this.pump();
+  }
+
+  private drop(): void {
+    this.frames.dropped += 1;
+    this.deps.ctx.metrics.droppedFrames.inc({ camera: this.id });
+  }
+
+  private pump(): void {
+    while (!this.inFlight && this.waiting && !this.stopped) {
+      const frame = this.waiting;
+      this.waiting = undefined;
+      const decision = this.gate.check(frame);
+      if (!decision.detect) {
+        this.frames.motionSkipped += 1;
+        this.deps.ctx.metrics.motionSkippedFrames.inc({ camera: this.id });
+        this.afterTracking(frame, this.tracker.coast(frame.timestampMs));
+        continue;
+      }
+      this.inFlight = true;
+      this.deps.pool
+        .submit(() => {
+          // A newer frame that arrived while this camera waited for a worker replaces the older one.
+          const newest = this.waiting ?? frame;
+          if (this.waiting) {
+            this.waiting = undefined;
+            this.drop();
+          }
+          this.gate.detected(newest);
+          return newest;
+        })
+        .then(
+          (result) => {
+            this.deps.ctx.metrics.detectorLatency.observe({ camera: this.id }, (result.timings.preprocessMs + result.timings.inferenceMs + result.timings.decodeMs) / 1000);
+            this.onDetections(result.frame, result.detections);
+          },
+          (err: Error) => {
+            this.deps.ctx.metrics.detectorErrors.inc();
+            this.log.error({ err: err.message }, 'detector failed on a frame');
+          },
+        )
+        .finally(() => {
+          this.inFlight = false;
+          this.pump();
+        });
+    }
+  }
+
+  private onDetections(frame: RgbFrame, detections: Detection[]): void {
+    if (this.stopped) return;
+    this.afterTracking(frame, this.tracker.update(detections, frame.timestampMs));
+  }
+
+  private afterTracking(frame: RgbFrame, tracks: Track[]): void {
+    const m = this.deps.ctx.metrics;
+    if (!this.analytics || this.frameSize?.width !== frame.width || this.frameSize.height !== frame.height) {
+      this.frameSize = { width: frame.width, height: frame.height };
+      this.analytics = new SceneAnalytics(this.scene, frame.width, frame.height);
+    }
+    const points = tracks.map((t) => footPoint(t, frame.width, frame.height));
+    for (const event of this.analytics.update(points, frame.timestampMs)) this.emit(event);
+    this.activeTracks = tracks.length;
+    m.activeTracks.set({ camera: this.id }, tracks.length);
+    for (const zone of this.analytics.zones) m.zoneOccupancy.set({ camera: this.id, zone: zone.name }, zone.occupancy);
+    this.frames.processed += 1;
+    const now = this.deps.ctx.now();
+    this.processedRate.mark(now);
+    m.processedFrames.inc({ camera: this.id });
+    m.processedFps.set({ camera: this.id }, this.processedRate.rate(now));
+    m.captureToResult.observe({ camera: this.id }, Math.max(0, now - frame.timestampMs) / 1000);
+    this.deps.onTracks?.(this.id, frame, tracks);
+  }
+
+  private emit(event: AnalyticsEvent): void {
+    const m = this.deps.ctx.metrics;
+    if (event.type === 'line_crossing') {
+      const totals = this.lineTotals.get(event.line) ?? { in: 0, out: 0 };
+      totals[event.direction] += 1;
+      this.lineTotals.set(event.line, totals);
+      m.lineCrossings.inc({ camera: this.id, line: event.line, direction: event.direction });
+    } else {
+      const totals = this.zoneTotals.get(event.zone) ?? { visits: 0, passThroughs: 0 };
+      if (event.counted) totals.visits += 1;
+      else totals.passThroughs += 1;
+      this.zoneTotals.set(event.zone, totals);
+      m.zoneVisits.inc({ camera: this.id, zone: event.zone, counted: String(event.counted) });
+    }
+    this.deps.onEvent({ ...event, camera: this.id });
+  }
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;

@@ -1,0 +1,280 @@
+/**
+ * The composition root of the live daemon. Starts services in a fixed order (data directory,
+ * detector pool, cameras, config watcher) and stops them in reverse. An invalid config does not
+ * stop the daemon: it runs in safe mode — API up, cameras off, the errors visible — until a valid
+ * config is saved. Lines and zones reload without a restart; a changed camera source restarts only
+ * that camera.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DetectorPool } from '../vision/detector/detectorPool.js';
+import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraSnapshot } from './cameraPipeline.js';
+import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
+import { defaultConfig, loadConfigFile, type ConfigResult } from './config/loadConfig.js';
+import type { GatewayContext } from './context.js';
+
+export type GatewayMode = 'running' | 'safe';
+
+export interface GatewayStatus {
+  mode: GatewayMode;
+  store_id: string;
+  gateway_id: string;
+  uptime_s: number;
+  config: {
+    path: string | undefined;
+    /** Problems that put the gateway in safe mode. */
+    errors: string[];
+    last_reload: { at: string; ok: boolean; errors: string[]; changes: string[] } | undefined;
+  };
+  detector: { state: 'off' | 'starting' | 'ready' | 'error'; workers: number; error: string | undefined };
+  cameras: CameraSnapshot[];
+}
+
+export interface GatewayOptions {
+  ctx: GatewayContext;
+  /** No path: the built-in default (no cameras). */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides the config's http.port (CLI --port; tests use 0). */
+  port?: number;
+  /** Watch the config file and reload on change (SIGHUP works either way). */
+  watchConfig?: boolean;
+  onTracks?: CameraPipelineDeps['onTracks'];
+}
+
+const RECENT_EVENTS = 1000;
+const RELOAD_DEBOUNCE_MS = 300;
+
+const withoutScene = ({ lines: _lines, zones: _zones, ...rest }: CameraConfig): string => JSON.stringify(rest);
+const sceneOf = (c: CameraConfig): string => JSON.stringify({ lines: c.lines, zones: c.zones });
+
+export class Gateway {
+  config: GatewayConfig;
+  mode: GatewayMode = 'running';
+  private configErrors: string[] = [];
+  private lastReload: GatewayStatus['config']['last_reload'];
+  private pool: DetectorPool | undefined;
+  private detectorState: GatewayStatus['detector']['state'] = 'off';
+  private detectorError: string | undefined;
+  private readonly cameras = new Map<string, CameraPipeline>();
+  private readonly recent: (CameraEvent & { seq: number })[] = [];
+  private eventSeq = 0;
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private readonly startedMs: number;
+  private readonly eventListeners = new Set<(event: CameraEvent) => void>();
+
+  private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
+    this.startedMs = options.ctx.now();
+    if (initial.ok) {
+      this.config = initial.config;
+    } else {
+      this.config = defaultConfig();
+      this.mode = 'safe';
+      this.configErrors = initial.errors;
+    }
+  }
+
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const initial = options.configPath ? await loadConfigFile(options.configPath, options.env ?? process.env) : { ok: true as const, config: defaultConfig() };
+    const gateway = new Gateway(options, initial);
+    const { log, metrics } = options.ctx;
+    metrics.configValid.set(gateway.mode === 'safe' ? 0 : 1);
+    if (gateway.mode === 'safe') {
+      log.error({ config: options.configPath, errors: gateway.configErrors }, 'invalid configuration: starting in safe mode (API up, cameras off)');
+    } else {
+      await gateway.startServices();
+    }
+    if (options.configPath && options.watchConfig) gateway.watchConfig(options.configPath);
+    return gateway;
+  }
+
+  get httpHost(): string {
+    return this.config.http.host;
+  }
+
+  get httpPort(): number {
+    return this.options.port ?? this.config.http.port;
+  }
+
+  /** Subscribes to every analytics event (returns the unsubscribe function). */
+  onEvent(listener: (event: CameraEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  recentEvents(afterSeq = 0): (CameraEvent & { seq: number })[] {
+    return this.recent.filter((e) => e.seq > afterSeq);
+  }
+
+  camera(id: string): CameraSnapshot | undefined {
+    return this.cameras.get(id)?.snapshot();
+  }
+
+  status(): GatewayStatus {
+    return {
+      mode: this.mode,
+      store_id: this.config.store_id,
+      gateway_id: this.config.gateway_id,
+      uptime_s: Math.round((this.options.ctx.now() - this.startedMs) / 1000),
+      config: { path: this.options.configPath, errors: this.configErrors, last_reload: this.lastReload },
+      detector: { state: this.detectorState, workers: this.pool?.size ?? 0, error: this.detectorError },
+      cameras: [...this.cameras.values()].map((c) => c.snapshot()),
+    };
+  }
+
+  /** Ready to count: a valid config and, when cameras are configured, a working detector. */
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (this.mode === 'safe') reasons.push(`invalid configuration: ${this.configErrors.join('; ')}`);
+    if (this.cameras.size > 0 && this.detectorState !== 'ready') reasons.push(`detector ${this.detectorState}${this.detectorError ? `: ${this.detectorError}` : ''}`);
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Re-reads the config file; serialised, so a burst of saves applies in order. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.doReload()).catch((err: Error) => {
+      this.options.ctx.log.error({ err: err.message }, 'config reload failed');
+    });
+    return this.reloading;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    await this.reloading;
+    await Promise.all([...this.cameras.values()].map((c) => c.stop()));
+    this.cameras.clear();
+    await this.pool?.close();
+    this.pool = undefined;
+    this.detectorState = 'off';
+  }
+
+  private async startServices(): Promise<void> {
+    const { log } = this.options.ctx;
+    await mkdir(path.resolve(this.config.data_dir), { recursive: true });
+    await this.ensurePool();
+    for (const camera of this.config.cameras) if (camera.enabled) this.startCamera(camera);
+    log.info({ cameras: this.cameras.size, detector: this.detectorState }, 'gateway running');
+  }
+
+  private async ensurePool(): Promise<void> {
+    const wanted = this.config.cameras.some((c) => c.enabled);
+    if (!wanted || this.pool) return;
+    const { log, metrics } = this.options.ctx;
+    this.detectorState = 'starting';
+    try {
+      this.pool = await DetectorPool.start({
+        workers: this.config.detector.workers,
+        detector: { model: this.config.detector.model, scoreThreshold: this.config.detector.score_threshold },
+        onWorkerError: (error) => {
+          metrics.detectorErrors.inc();
+          log.error({ err: error }, 'detector worker failed; restarting it');
+        },
+      });
+      this.detectorState = 'ready';
+      this.detectorError = undefined;
+    } catch (err) {
+      this.detectorState = 'error';
+      this.detectorError = (err as Error).message;
+      log.error({ err: this.detectorError }, 'detector failed to start: cameras stay off');
+    }
+  }
+
+  private startCamera(camera: CameraConfig): void {
+    if (!this.pool) return;
+    const pipeline = new CameraPipeline(camera, {
+      ctx: this.options.ctx,
+      pool: this.pool,
+      onEvent: (event) => this.publish(event),
+      onTracks: this.options.onTracks,
+    });
+    this.cameras.set(camera.id, pipeline);
+    pipeline.start();
+  }
+
+  private publish(event: CameraEvent): void {
+    this.recent.push({ ...event, seq: ++this.eventSeq });
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    for (const listener of this.eventListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.options.ctx.log.error({ err: (err as Error).message }, 'event listener failed');
+      }
+    }
+  }
+
+  private watchConfig(file: string): void {
+    const dir = path.dirname(path.resolve(file));
+    const name = path.basename(file);
+    try {
+      // Watch the directory: editors and the UI save by rename, which replaces the watched inode.
+      this.watcher = watch(dir, (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
+      });
+    } catch (err) {
+      this.options.ctx.log.warn({ err: (err as Error).message }, 'cannot watch the config file; reload with SIGHUP');
+    }
+  }
+
+  private async doReload(): Promise<void> {
+    const { log, metrics, now } = this.options.ctx;
+    const file = this.options.configPath;
+    if (!file) return;
+    const result = await loadConfigFile(file, this.options.env ?? process.env);
+    const at = new Date(now()).toISOString();
+    if (!result.ok) {
+      metrics.configReloads.inc({ result: 'invalid' });
+      this.lastReload = { at, ok: false, errors: result.errors, changes: [] };
+      log.error({ errors: result.errors }, 'config reload rejected: keeping the running configuration');
+      return;
+    }
+    const next = result.config;
+    const changes = this.mode === 'safe' ? ['left safe mode'] : await this.applyCameraChanges(next);
+    const restartOnly = (['http', 'data_dir', 'detector'] as const).filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
+    if (restartOnly.length) log.warn({ sections: restartOnly }, 'these settings take effect after a restart');
+    const wasSafe = this.mode === 'safe';
+    this.config = next;
+    log.level = next.log.level;
+    if (wasSafe) {
+      this.mode = 'running';
+      this.configErrors = [];
+      await this.startServices();
+    }
+    metrics.configValid.set(1);
+    metrics.configReloads.inc({ result: 'applied' });
+    this.lastReload = { at, ok: true, errors: [], changes };
+    log.info({ changes }, 'config reloaded');
+  }
+
+  private async applyCameraChanges(next: GatewayConfig): Promise<string[]> {
+    const changes: string[] = [];
+    const wanted = new Map(next.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
+    for (const [id, pipeline] of this.cameras) {
+      const target = wanted.get(id);
+      if (!target || withoutScene(target) !== withoutScene(pipeline.config)) {
+        await pipeline.stop();
+        this.cameras.delete(id);
+        if (!target) changes.push(`camera ${id} removed`);
+      }
+    }
+    this.config = { ...this.config, cameras: next.cameras };
+    await this.ensurePool();
+    for (const [id, camera] of wanted) {
+      const running = this.cameras.get(id);
+      if (!running) {
+        changes.push(`camera ${id} (re)started`);
+        this.startCamera(camera);
+      } else if (sceneOf(running.config) !== sceneOf(camera)) {
+        running.applyScene(camera);
+        changes.push(`camera ${id}: lines and zones updated`);
+      }
+    }
+    return changes;
+  }
+}

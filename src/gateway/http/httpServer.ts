@@ -1,0 +1,72 @@
+/**
+ * The gateway's HTTP API: health and readiness for the supervisor, /metrics for Prometheus, and
+ * read-only JSON status and counts. `buildServer` returns an app that is not listening yet, so
+ * tests use `inject()`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import type { Gateway } from '../gateway.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInstance {
+  const app = Fastify({ logger: false });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = err instanceof ApiError ? err.statusCode : err.statusCode ?? 500;
+    if (status >= 500) ctx.log.error({ err: err.message, url: request.url }, 'API error');
+    void reply.status(status).send({ error: { code: err.code ?? 'internal_error', message: err.message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', mode: gateway.mode }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = gateway.readiness();
+    return reply.status(readiness.ready ? 200 : 503).send(readiness);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await ctx.metrics.registry.metrics();
+    return reply.header('content-type', ctx.metrics.registry.contentType).send(body);
+  });
+
+  app.get('/api/status', async () => gateway.status());
+
+  app.get('/api/cameras', async () => gateway.status().cameras);
+
+  app.get<{ Params: { id: string } }>('/api/cameras/:id', async (request) => {
+    const camera = gateway.camera(request.params.id);
+    if (!camera) throw new ApiError(404, 'unknown_camera', `no running camera "${request.params.id}"`);
+    return camera;
+  });
+
+  /** Counts since start, per camera: line crossings by direction and zone occupancy and visits. */
+  app.get('/api/counts', async () => {
+    const cameras = Object.fromEntries(gateway.status().cameras.map((c) => [c.id, { state: c.source.state, lines: c.lines, zones: c.zones }]));
+    return { store_id: gateway.config.store_id, gateway_id: gateway.config.gateway_id, cameras };
+  });
+
+  app.get<{ Querystring: { after?: string } }>(
+    '/api/events',
+    { schema: { querystring: { type: 'object', properties: { after: { type: 'integer', minimum: 0 } }, additionalProperties: false } } },
+    async (request) => ({ events: gateway.recentEvents(Number(request.query.after ?? 0)) }),
+  );
+
+  app.post('/api/config/reload', async () => {
+    await gateway.reload();
+    return gateway.status().config;
+  });
+
+  return app;
+}

@@ -1,0 +1,46 @@
+/**
+ * The gateway's Prometheus metrics, on a registry of its own (no global state, so tests and the
+ * benchmark can run several gateways in one process).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'storepulse_' });
+  const camera = ['camera'] as const;
+  const m = {
+    registry,
+    inputFrames: new Counter({ name: 'storepulse_camera_input_frames_total', help: 'Frames received from the camera source', labelNames: camera, registers: [registry] }),
+    processedFrames: new Counter({ name: 'storepulse_camera_processed_frames_total', help: 'Frames that reached the tracker (detected or motion-skipped)', labelNames: camera, registers: [registry] }),
+    droppedFrames: new Counter({ name: 'storepulse_camera_dropped_frames_total', help: 'Frames replaced by a newer one before the detector was free', labelNames: camera, registers: [registry] }),
+    motionSkippedFrames: new Counter({ name: 'storepulse_camera_motion_skipped_frames_total', help: 'Frames on which the motion gate skipped the detector', labelNames: camera, registers: [registry] }),
+    inputFps: new Gauge({ name: 'storepulse_camera_input_fps', help: 'Frames per second received (10 s window)', labelNames: camera, registers: [registry] }),
+    processedFps: new Gauge({ name: 'storepulse_camera_processed_fps', help: 'Frames per second processed (10 s window)', labelNames: camera, registers: [registry] }),
+    cameraUp: new Gauge({ name: 'storepulse_camera_up', help: '1 while the camera delivers frames', labelNames: camera, registers: [registry] }),
+    cameraRestarts: new Counter({ name: 'storepulse_camera_restarts_total', help: 'Source reconnections (errors, stalls, stream ends)', labelNames: camera, registers: [registry] }),
+    detectorLatency: new Histogram({
+      name: 'storepulse_detector_latency_seconds',
+      help: 'Detector time per frame in a worker: preprocessing, inference, decoding',
+      labelNames: camera,
+      buckets: [0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5],
+      registers: [registry],
+    }),
+    captureToResult: new Histogram({
+      name: 'storepulse_capture_to_analytics_seconds',
+      help: 'From frame capture to its line/zone events being emitted',
+      labelNames: camera,
+      buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+      registers: [registry],
+    }),
+    detectorErrors: new Counter({ name: 'storepulse_detector_errors_total', help: 'Detector failures (frames lost, workers restarted)', registers: [registry] }),
+    activeTracks: new Gauge({ name: 'storepulse_active_tracks', help: 'Confirmed tracks in the latest frame', labelNames: camera, registers: [registry] }),
+    lineCrossings: new Counter({ name: 'storepulse_line_crossings_total', help: 'People crossing a counting line', labelNames: ['camera', 'line', 'direction'], registers: [registry] }),
+    zoneOccupancy: new Gauge({ name: 'storepulse_zone_occupancy', help: 'People in a zone now', labelNames: ['camera', 'zone'], registers: [registry] }),
+    zoneVisits: new Counter({ name: 'storepulse_zone_visits_total', help: 'Zone visits ended (counted: at least min_dwell_s)', labelNames: ['camera', 'zone', 'counted'], registers: [registry] }),
+    configValid: new Gauge({ name: 'storepulse_config_valid', help: '1 when the running configuration is valid, 0 in safe mode', registers: [registry] }),
+    configReloads: new Counter({ name: 'storepulse_config_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'], registers: [registry] }),
+  };
+  return m;
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

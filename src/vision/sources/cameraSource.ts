@@ -1,0 +1,33 @@
+/** Builds the supervised frame source for one configured camera. */
+import type { CameraConfig } from '../../gateway/config/configSchema.js';
+import { ffmpegArgs } from './ffmpegArgs.js';
+import { ffmpegSession } from './ffmpegSession.js';
+import { snapshotSession } from './snapshotSession.js';
+import { SupervisedSource, type SourceHandlers, type SupervisorOptions } from './supervisedSource.js';
+
+export type CameraSourceConfig = Pick<CameraConfig, 'source' | 'fps' | 'width' | 'stall_timeout_s' | 'reconnect'>;
+
+export function createCameraSource(
+  camera: CameraSourceConfig,
+  handlers: SourceHandlers,
+  overrides: Pick<SupervisorOptions, 'now' | 'random' | 'watchdogIntervalMs'> = {},
+): SupervisedSource {
+  const { source } = camera;
+  const options: SupervisorOptions = {
+    stallTimeoutMs: camera.stall_timeout_s * 1000,
+    backoff: { initialMs: camera.reconnect.initial_s * 1000, maxMs: camera.reconnect.max_s * 1000 },
+    endIsFinal: source.kind === 'file' && !source.loop,
+    ...overrides,
+  };
+  if (source.kind === 'snapshot') {
+    const snapshot = {
+      url: source.url,
+      intervalMs: (source.interval_s ?? 1 / camera.fps) * 1000,
+      timeoutMs: source.timeout_s * 1000,
+      width: camera.width,
+    };
+    return new SupervisedSource((emit) => snapshotSession(snapshot, emit), options, handlers);
+  }
+  const args = ffmpegArgs(source, camera.fps, camera.width);
+  return new SupervisedSource((emit) => ffmpegSession(args, emit), options, handlers);
+}

@@ -1,0 +1,41 @@
+/** The ffmpeg command line for each kind of camera source (pure, so every kind is unit-tested). */
+import type { SourceConfig } from '../../gateway/config/configSchema.js';
+
+export type FfmpegSourceConfig = Exclude<SourceConfig, { kind: 'snapshot' }>;
+
+export function ffmpegInputArgs(source: FfmpegSourceConfig): string[] {
+  switch (source.kind) {
+    case 'rtsp':
+      // -timeout (µs) makes a silent server an error instead of a hang; stall detection backs it up.
+      return ['-rtsp_transport', source.transport, '-timeout', '5000000', '-i', source.url];
+    case 'mjpeg':
+      // Without wall-clock timestamps ffmpeg's mpjpeg demuxer assumes ~1 fps (field notes).
+      return ['-f', 'mpjpeg', '-use_wallclock_as_timestamps', '1', '-i', source.url];
+    case 'v4l2':
+      return ['-f', 'v4l2', '-i', source.device];
+    case 'file':
+      return [...(source.realtime ? ['-re'] : []), ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
+  }
+}
+
+/** Raw RGB24 on stdout at `fps`, `width` wide; `level+info` tags each log line so errors can be told from banners. */
+export function ffmpegArgs(source: FfmpegSourceConfig, fps: number, width: number): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
+    ...ffmpegInputArgs(source),
+    '-an', '-sn', '-dn',
+    '-vf', `fps=${fps},scale=${width}:-2`,
+    '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+  ];
+}
+
+/** The size ffmpeg will write, from its "Output #0 … Video: rawvideo … 640x480" log line. */
+export function parseOutputSize(line: string): { width: number; height: number } | undefined {
+  const m = /Stream #\d+:\d+.*: Video: rawvideo\b.*?\b(\d{2,5})x(\d{2,5})\b/.exec(line);
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+}
+
+/** Redacts credentials in URLs before they reach a log line or the status API. */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z]+:\/\/)[^/@\s]*@/gi, '$1***@');
+}
