@@ -185,6 +185,7 @@ export class CameraPipeline {
             this.onDetections(result.frame, result.detections);
           },
           (err: Error) => {
+            if (this.stopped) return;
             this.deps.ctx.metrics.detectorErrors.inc();
             this.log.error({ err: err.message }, 'detector failed on a frame');
           },

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DetectorPool } from '../vision/detector/detectorPool.js';
 import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraSnapshot } from './cameraPipeline.js';
 import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
-import { defaultConfig, loadConfigFile, type ConfigResult } from './config/loadConfig.js';
+import { defaultConfig, loadConfigFile, parseConfig, type ConfigResult } from './config/loadConfig.js';
 import type { GatewayContext } from './context.js';
 
 export type GatewayMode = 'running' | 'safe';
@@ -35,6 +35,8 @@ export interface GatewayOptions {
   ctx: GatewayContext;
   /** No path: the built-in default (no cameras). */
   configPath?: string;
+  /** A config given as an object instead of a file (benchmarks, tests); not watched. */
+  rawConfig?: unknown;
   env?: NodeJS.ProcessEnv;
   /** Overrides the config's http.port (CLI --port; tests use 0). */
   port?: number;
@@ -78,7 +80,12 @@ export class Gateway {
   }
 
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const initial = options.configPath ? await loadConfigFile(options.configPath, options.env ?? process.env) : { ok: true as const, config: defaultConfig() };
+    const env = options.env ?? process.env;
+    const initial: ConfigResult = options.configPath
+      ? await loadConfigFile(options.configPath, env)
+      : options.rawConfig !== undefined
+        ? parseConfig(options.rawConfig, env)
+        : { ok: true, config: defaultConfig() };
     const gateway = new Gateway(options, initial);
     const { log, metrics } = options.ctx;
     metrics.configValid.set(gateway.mode === 'safe' ? 0 : 1);

@@ -74,3 +74,24 @@ describe('ByteTracker', () => {
     expect(tracker.update(crowd(5), 500)).toHaveLength(30);
   });
 });
+
+describe('ByteTracker.coast (frames the motion gate skipped)', () => {
+  it('keeps people who stand still through a long skipped stretch and re-associates them', () => {
+    const tracker = new ByteTracker();
+    const standing = person(100);
+    tracker.update([standing], 0);
+    const confirmed = tracker.update([standing], 200);
+    expect(confirmed).toHaveLength(1);
+    // 3 s without detections (longer than the 1.5 s lost buffer): coasting keeps the track reported.
+    for (let t = 400; t <= 3400; t += 200) expect(tracker.coast(t).map((tr) => tr.id)).toEqual([confirmed[0]?.id]);
+    expect(tracker.update([standing], 3600).map((tr) => tr.id)).toEqual([confirmed[0]?.id]);
+  });
+
+  it('moves coasted tracks by their predicted velocity', () => {
+    const tracker = new ByteTracker();
+    for (let k = 0; k < 6; k++) tracker.update([{ x1: 100 + 10 * k, y1: 100, x2: 140 + 10 * k, y2: 200, score: 0.9 }], k * 100);
+    const before = tracker.allTracks[0]?.box.x1 ?? 0;
+    const after = tracker.coast(600)[0]?.box.x1 ?? 0;
+    expect(after - before).toBeGreaterThan(5);
+  });
+});

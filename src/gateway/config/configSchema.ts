@@ -70,8 +70,13 @@ const cameraSchema = z
     source: sourceSchema,
     /** Frames per second handed to the detector; the source's own rate is resampled. */
     fps: z.number().positive().max(30).default(5),
-    /** Decoded width in pixels (height keeps the aspect ratio). */
+    /** Decoded width in pixels. */
     width: z.number().int().min(64).max(3840).default(640),
+    /**
+     * Decoded height; by default it keeps the aspect ratio. Setting width × height to the model's
+     * input (416 × 416 for the default) lets ffmpeg do the detector's resize, which is cheaper.
+     */
+    height: z.number().int().min(64).max(2160).optional(),
     /** No frame for this long → the source is restarted. */
     stall_timeout_s: z.number().positive().default(5),
     reconnect: z

@@ -83,6 +83,20 @@ function waitReady(worker: Worker): Promise<string> {
   });
 }
 
+const CLOSE_TIMEOUT_MS = 5000;
+
+/** Asks a worker to finish its frame and release its session; terminates it only if it hangs. */
+function closeWorker(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate().finally(resolve), CLOSE_TIMEOUT_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.postMessage({ type: 'close' });
+  });
+}
+
 export class DetectorPool {
   private readonly queue: Job[] = [];
   private readonly slots: Slot[] = [];
@@ -123,14 +137,14 @@ export class DetectorPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the detector pool is closed'));
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((slot) => closeWorker(slot.worker)));
   }
 
   private async addWorker(): Promise<void> {
     const worker = spawnWorker({ ...this.options.detector, threads: 1 });
     await waitReady(worker);
     if (this.closed) {
-      await worker.terminate();
+      await closeWorker(worker);
       return;
     }
     const slot: Slot = { worker, job: undefined };

@@ -13,9 +13,15 @@ if (!port) throw new Error('detectorWorker must run in a worker thread');
 
 try {
   const detector = await PersonDetector.create(workerData as DetectorOptions);
-  port.on('message', (request: WorkerRequest) => {
+  let busy: Promise<unknown> = Promise.resolve();
+  port.on('message', (request: WorkerRequest | { type: 'close' }) => {
+    if ('type' in request) {
+      // Terminating a thread inside onnxruntime aborts the whole process: finish, release, then leave.
+      void busy.then(() => detector.close()).finally(() => port.close());
+      return;
+    }
     const frame = { index: 0, timestampMs: 0, width: request.width, height: request.height, data: request.data };
-    detector.detectTimed(frame).then(
+    busy = detector.detectTimed(frame).then(
       ({ detections, timings }) => {
         const reply: WorkerReply = { type: 'result', id: request.id, detections, timings, data: request.data };
         port.postMessage(reply, [request.data.buffer as ArrayBuffer]);

@@ -5,7 +5,7 @@ import { ffmpegSession } from './ffmpegSession.js';
 import { snapshotSession } from './snapshotSession.js';
 import { SupervisedSource, type SourceHandlers, type SupervisorOptions } from './supervisedSource.js';
 
-export type CameraSourceConfig = Pick<CameraConfig, 'source' | 'fps' | 'width' | 'stall_timeout_s' | 'reconnect'>;
+export type CameraSourceConfig = Pick<CameraConfig, 'source' | 'fps' | 'width' | 'height' | 'stall_timeout_s' | 'reconnect'>;
 
 export function createCameraSource(
   camera: CameraSourceConfig,
@@ -25,9 +25,10 @@ export function createCameraSource(
       intervalMs: (source.interval_s ?? 1 / camera.fps) * 1000,
       timeoutMs: source.timeout_s * 1000,
       width: camera.width,
+      height: camera.height,
     };
     return new SupervisedSource((emit) => snapshotSession(snapshot, emit), options, handlers);
   }
-  const args = ffmpegArgs(source, camera.fps, camera.width);
+  const args = ffmpegArgs(source, camera.fps, camera.width, camera.height);
   return new SupervisedSource((emit) => ffmpegSession(args, emit), options, handlers);
 }

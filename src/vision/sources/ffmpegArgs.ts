@@ -18,13 +18,17 @@ export function ffmpegInputArgs(source: FfmpegSourceConfig): string[] {
   }
 }
 
-/** Raw RGB24 on stdout at `fps`, `width` wide; `level+info` tags each log line so errors can be told from banners. */
-export function ffmpegArgs(source: FfmpegSourceConfig, fps: number, width: number): string[] {
+/**
+ * Raw RGB24 on stdout at `fps`, `width` wide (and `height` high, else keeping the aspect ratio).
+ * One decoding thread per camera: a store PC runs many cameras on few cores, and per-camera thread
+ * pools only add context switches. `level+info` tags each log line so errors can be told from banners.
+ */
+export function ffmpegArgs(source: FfmpegSourceConfig, fps: number, width: number, height?: number): string[] {
   return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-threads', '1',
     ...ffmpegInputArgs(source),
-    '-an', '-sn', '-dn',
-    '-vf', `fps=${fps},scale=${width}:-2`,
+    '-an', '-sn', '-dn', '-filter_threads', '1',
+    '-vf', `fps=${fps},scale=${width}:${height ?? -2}`,
     '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
 }

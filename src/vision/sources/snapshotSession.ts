@@ -12,13 +12,14 @@ export interface SnapshotOptions {
   intervalMs: number;
   timeoutMs: number;
   width: number;
+  height: number | undefined;
 }
 
 async function fetchFrame(options: SnapshotOptions, signal: AbortSignal): Promise<PixelFrame> {
   const response = await fetch(options.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) });
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
   const body = Buffer.from(await response.arrayBuffer());
-  const { data, info } = await sharp(body).resize({ width: options.width }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(body).resize({ width: options.width, height: options.height, fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`snapshot decoded to ${info.channels} channels`);
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }

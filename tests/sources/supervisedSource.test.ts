@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RgbFrame } from '../../src/vision/detection.js';
+import { SupervisedSource, type Connect, type PixelFrame, type SessionEnd, type SourceState } from '../../src/vision/sources/supervisedSource.js';
+
+/** A scripted source: each connection runs the next script step. */
+type Step = (emit: (f: PixelFrame) => void, end: (e: SessionEnd) => void) => void;
+const pixel: PixelFrame = { width: 2, height: 1, data: new Uint8Array(6) };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function scripted(steps: Step[]): { connect: Connect; connections: () => number; closed: () => number } {
+  let connections = 0;
+  let closed = 0;
+  const connect: Connect = (emit) => {
+    const step = steps[Math.min(connections, steps.length - 1)] as Step;
+    connections += 1;
+    let finish!: (e: SessionEnd) => void;
+    const finished = new Promise<SessionEnd>((resolve) => (finish = resolve));
+    setTimeout(() => step(emit, finish), 5);
+    return { finished, close: () => (closed++, finish({ kind: 'failed', error: 'closed' })) };
+  };
+  return { connect, connections: () => connections, closed: () => closed };
+}
+
+async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not reached');
+    await sleep(5);
+  }
+}
+
+const sources: SupervisedSource[] = [];
+afterEach(async () => Promise.all(sources.splice(0).map((s) => s.stop())));
+
+function start(connect: Connect, options: Partial<ConstructorParameters<typeof SupervisedSource>[1]> = {}) {
+  const frames: RgbFrame[] = [];
+  const states: SourceState[] = [];
+  const source = new SupervisedSource(
+    connect,
+    { stallTimeoutMs: 200, backoff: { initialMs: 20, maxMs: 40 }, endIsFinal: false, watchdogIntervalMs: 20, ...options },
+    { onFrame: (f) => frames.push(f), onStatus: (s) => states.push(s.state) },
+  );
+  sources.push(source);
+  source.start();
+  return { source, frames, states };
+}
+
+describe('SupervisedSource', () => {
+  it('goes live on the first frame and numbers frames with capture timestamps', async () => {
+    const { connect } = scripted([(emit) => [1, 2, 3].forEach(() => emit(pixel))]);
+    const { source, frames, states } = start(connect);
+    await until(() => frames.length === 3);
+    expect(states).toEqual(['connecting', 'live']);
+    expect(frames.map((f) => f.index)).toEqual([0, 1, 2]);
+    expect(frames[0]?.timestampMs).toBeGreaterThan(0);
+    expect(source.status).toMatchObject({ state: 'live', framesReceived: 3, restarts: 0 });
+  });
+
+  it('reports a failure with its message, then reconnects by itself', async () => {
+    const { connect, connections } = scripted([(_, end) => end({ kind: 'failed', error: 'Connection refused' }), (emit) => emit(pixel)]);
+    const { source, frames, states } = start(connect);
+    await until(() => frames.length === 1);
+    expect(states).toEqual(['connecting', 'error', 'connecting', 'live']);
+    expect(connections()).toBe(2);
+    expect(source.status).toMatchObject({ state: 'live', lastError: 'Connection refused', restarts: 1 });
+  });
+
+  it('restarts a source that stops sending frames (stall) and says why', async () => {
+    const { connect, connections, closed } = scripted([(emit) => emit(pixel), (emit) => setInterval(() => emit(pixel), 20).unref()]);
+    const { source, states } = start(connect);
+    await until(() => connections() === 2 && source.status.state === 'live');
+    expect(closed()).toBe(1);
+    expect(states).toEqual(['connecting', 'live', 'stalled', 'connecting', 'live']);
+    expect(source.status.lastError).toMatch(/no frame for 0\.2 s/);
+  });
+
+  it('treats a silent connection attempt as a stall too', async () => {
+    const { connect, connections } = scripted([() => undefined, (emit) => emit(pixel)]);
+    const { source } = start(connect);
+    await until(() => source.status.state === 'live');
+    expect(connections()).toBe(2);
+  });
+
+  it('keeps retrying with backoff while the camera is down', async () => {
+    const { connect, connections } = scripted([(_, end) => end({ kind: 'failed', error: 'No route to host' })]);
+    const { source } = start(connect);
+    await sleep(400);
+    // 20, 40, 40, … ms apart (with jitter ≥ half): several attempts, but not a busy loop.
+    expect(connections()).toBeGreaterThanOrEqual(5);
+    expect(connections()).toBeLessThan(40);
+    expect(source.status.state).toBe('error');
+  });
+
+  it('ends a file that is not looping instead of replaying it', async () => {
+    const { connect, connections } = scripted([(emit, end) => (emit(pixel), end({ kind: 'ended' }))]);
+    const { source } = start(connect, { endIsFinal: true });
+    await until(() => source.status.state === 'ended');
+    await sleep(100);
+    expect(connections()).toBe(1);
+  });
+
+  it('stops: closes the session and ignores its late frames', async () => {
+    let late: ((f: PixelFrame) => void) | undefined;
+    const { connect } = scripted([(emit) => ((late = emit), emit(pixel))]);
+    const { source, frames } = start(connect);
+    await until(() => frames.length === 1);
+    await source.stop();
+    late?.(pixel);
+    expect(frames).toHaveLength(1);
+    expect(source.status.state).toBe('stopped');
+  });
+});
