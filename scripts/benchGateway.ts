@@ -23,7 +23,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '10' },
     fps: { type: 'string', default: '5' },
-    width: { type: 'string', default: '640' },
+    width: { type: 'string' },
     height: { type: 'string' },
     workers: { type: 'string', default: String(Math.max(1, os.availableParallelism())) },
     json: { type: 'boolean', default: false },
@@ -40,7 +40,7 @@ const template = demo.cameras[0] as Record<string, unknown>;
 const rawConfig = {
   data_dir: os.tmpdir(),
   detector: { workers: Number(values.workers) },
-  cameras: Array.from({ length: cameras }, (_, i) => ({ ...template, id: `cam${i + 1}`, name: undefined, fps: Number(values.fps), width: Number(values.width), height: values.height ? Number(values.height) : undefined })),
+  cameras: Array.from({ length: cameras }, (_, i) => ({ ...template, id: `cam${i + 1}`, name: undefined, fps: Number(values.fps), width: values.width ? Number(values.width) : undefined, height: values.height ? Number(values.height) : undefined })),
 };
 
 /** CPU ticks (user + system) of a process from /proc, and its RSS in bytes. */
@@ -123,8 +123,7 @@ const report = {
   machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.availableParallelism()}`,
   cameras,
   target_fps: Number(values.fps),
-  width: Number(values.width),
-  height: values.height ? Number(values.height) : 'aspect',
+  decoded_size: values.width ? `${values.width}x${values.height ?? 'aspect'}` : 'detector input (default)',
   detector_workers: Number(values.workers),
   seconds: +wallS.toFixed(1),
   processed_fps_per_camera_min: Math.min(...perCamera.map((c) => c.processed_fps)),

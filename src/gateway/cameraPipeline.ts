@@ -11,7 +11,7 @@ import type { Detection, RgbFrame } from '../vision/detection.js';
 import type { DetectorPool } from '../vision/detector/detectorPool.js';
 import { MotionGate } from '../vision/motion/motionGate.js';
 import type { Scene } from '../vision/scene.js';
-import { createCameraSource } from '../vision/sources/cameraSource.js';
+import { createCameraSource, decodeSize } from '../vision/sources/cameraSource.js';
 import type { SourceStatus, SupervisedSource } from '../vision/sources/supervisedSource.js';
 import { ByteTracker, type Track } from '../vision/tracking/byteTracker.js';
 import type { CameraConfig } from './config/configSchema.js';
@@ -72,7 +72,7 @@ export class CameraPipeline {
       minChangedFraction: config.motion.min_changed_fraction,
       forceDetectMs: config.motion.force_detect_s * 1000,
     });
-    this.source = createCameraSource(config, {
+    this.source = createCameraSource({ ...config, ...decodeSize(config, deps.pool.modelInput) }, {
       onFrame: (frame) => this.onFrame(frame),
       onStatus: (status, previous) => this.onSourceStatus(status, previous),
     }, { now: deps.ctx.now });
@@ -87,7 +87,7 @@ export class CameraPipeline {
   }
 
   start(): void {
-    this.log.info({ source: this.config.source.kind, fps: this.config.fps, width: this.config.width }, 'camera starting');
+    this.log.info({ source: this.config.source.kind, fps: this.config.fps, ...decodeSize(this.config, this.deps.pool.modelInput) }, 'camera starting');
     this.source.start();
   }
 

@@ -20,7 +20,8 @@ describe('gateway config', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const cam = result.config.cameras[0];
-    expect(cam).toMatchObject({ fps: 5, width: 640, stall_timeout_s: 5, enabled: true, lines: [], zones: [] });
+    expect(cam).toMatchObject({ fps: 5, stall_timeout_s: 5, enabled: true, lines: [], zones: [] });
+    expect(cam?.width).toBeUndefined(); // the detector's input size, resolved when the camera starts
     expect(cam?.source).toEqual({ kind: 'rtsp', url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' });
     expect(cam?.motion).toEqual({ enabled: true, pixel_threshold: 18, min_changed_fraction: 0.002, force_detect_s: 2 });
     expect(Object.isFrozen(result.config.cameras)).toBe(true);

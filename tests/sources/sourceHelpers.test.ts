@@ -3,6 +3,7 @@ import { RateMeter } from '../../src/gateway/rateMeter.js';
 import { backoffDelayMs } from '../../src/vision/sources/backoff.js';
 import { ffmpegArgs, ffmpegInputArgs, parseOutputSize, redactUrl } from '../../src/vision/sources/ffmpegArgs.js';
 import { RawFrameAssembler } from '../../src/vision/sources/rawFrameAssembler.js';
+import { decodeSize } from '../../src/vision/sources/cameraSource.js';
 
 describe('ffmpeg command lines', () => {
   it.each([
@@ -58,5 +59,18 @@ describe('RateMeter', () => {
     for (let t = 0; t < 10_000; t += 200) meter.mark(t); // 5 per second for 10 s
     expect(meter.rate(10_000)).toBeCloseTo(5);
     expect(meter.rate(30_000)).toBe(0); // silence empties the window
+  });
+});
+
+describe('decodeSize', () => {
+  const stretch = { width: 416, height: 416, resize: 'stretch' as const };
+  const letterbox = { width: 416, height: 416, resize: 'letterbox' as const };
+  it('decodes at the detector input by default, keeping the aspect ratio for letterbox models', () => {
+    expect(decodeSize({}, stretch)).toEqual({ width: 416, height: 416 });
+    expect(decodeSize({}, letterbox)).toEqual({ width: 416, height: undefined });
+  });
+  it('lets the camera choose', () => {
+    expect(decodeSize({ width: 640 }, stretch)).toEqual({ width: 640, height: undefined });
+    expect(decodeSize({ width: 800, height: 600 }, letterbox)).toEqual({ width: 800, height: 600 });
   });
 });

@@ -9,7 +9,10 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Detection, RgbFrame } from '../detection.js';
+import type { ModelManifest } from './modelManifest.js';
 import type { DetectionTimings, DetectorOptions } from './personDetector.js';
+
+export type ModelInput = ModelManifest['input'];
 
 export interface WorkerRequest {
   id: number;
@@ -19,7 +22,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; manifestName: string }
+  | { type: 'ready'; manifestName: string; input: ModelInput }
   | { type: 'load_failed'; error: string }
   | { type: 'result'; id: number; detections: Detection[]; timings: DetectionTimings; data: Uint8Array }
   | { type: 'failed'; id: number; error: string; data: Uint8Array };
@@ -63,11 +66,11 @@ function spawnWorker(options: DetectorOptions): Worker {
   return new Worker(entry, { workerData: options });
 }
 
-function waitReady(worker: Worker): Promise<string> {
+function waitReady(worker: Worker): Promise<ModelInput> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: WorkerReply): void => {
       cleanup();
-      if (m.type === 'ready') resolve(m.manifestName);
+      if (m.type === 'ready') resolve(m.input);
       else reject(new Error(m.type === 'load_failed' ? m.error : `unexpected ${m.type} from a starting worker`));
     };
     const onError = (err: Error): void => (cleanup(), reject(err));
@@ -102,6 +105,8 @@ export class DetectorPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  /** The model's input (size, resize mode), known once a worker has loaded it. */
+  modelInput: ModelInput | undefined;
   completed = 0;
 
   private constructor(private readonly options: DetectorPoolOptions) {}
@@ -142,7 +147,7 @@ export class DetectorPool {
 
   private async addWorker(): Promise<void> {
     const worker = spawnWorker({ ...this.options.detector, threads: 1 });
-    await waitReady(worker);
+    this.modelInput = await waitReady(worker);
     if (this.closed) {
       await closeWorker(worker);
       return;

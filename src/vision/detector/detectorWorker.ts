@@ -32,7 +32,7 @@ try {
       },
     );
   });
-  port.postMessage({ type: 'ready', manifestName: detector.manifest.name } satisfies WorkerReply);
+  port.postMessage({ type: 'ready', manifestName: detector.manifest.name, input: detector.manifest.input } satisfies WorkerReply);
 } catch (err) {
   port.postMessage({ type: 'load_failed', error: (err as Error).message } satisfies WorkerReply);
 }

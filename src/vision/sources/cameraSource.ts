@@ -1,11 +1,25 @@
 /** Builds the supervised frame source for one configured camera. */
 import type { CameraConfig } from '../../gateway/config/configSchema.js';
+import type { ModelManifest } from '../detector/modelManifest.js';
 import { ffmpegArgs } from './ffmpegArgs.js';
 import { ffmpegSession } from './ffmpegSession.js';
 import { snapshotSession } from './snapshotSession.js';
 import { SupervisedSource, type SourceHandlers, type SupervisorOptions } from './supervisedSource.js';
 
-export type CameraSourceConfig = Pick<CameraConfig, 'source' | 'fps' | 'width' | 'height' | 'stall_timeout_s' | 'reconnect'>;
+export type CameraSourceConfig = Pick<CameraConfig, 'source' | 'fps' | 'height' | 'stall_timeout_s' | 'reconnect'> & { width: number };
+
+/**
+ * The size frames are decoded at: the camera's own setting, else the detector's input — exactly
+ * for a model trained on stretched frames, by width with the aspect ratio kept for a letterbox one.
+ */
+export function decodeSize(
+  camera: Pick<CameraConfig, 'width' | 'height'>,
+  modelInput: Pick<ModelManifest['input'], 'width' | 'height' | 'resize'> | undefined,
+): { width: number; height: number | undefined } {
+  if (camera.width) return { width: camera.width, height: camera.height };
+  if (!modelInput) return { width: 640, height: camera.height };
+  return { width: modelInput.width, height: camera.height ?? (modelInput.resize === 'stretch' ? modelInput.height : undefined) };
+}
 
 export function createCameraSource(
   camera: CameraSourceConfig,
