@@ -30,7 +30,7 @@ async function startGateway(configPath: string) {
   cleanups.push(() => gateway.stop());
   const get = async (url: string) => {
     const res = await app.inject({ method: 'GET', url });
-    return { status: res.statusCode, body: res.headers['content-type']?.includes('json') ? res.json() : res.body };
+    return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? res.json() : res.body };
   };
   const camera = async (id: string) => (await get(`/api/cameras/${id}`)).body as CameraSnapshot;
   return { gateway, get, camera };

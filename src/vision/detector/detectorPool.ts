@@ -60,7 +60,9 @@ function spawnWorker(options: DetectorOptions): Worker {
   const here = fileURLToPath(import.meta.url);
   const entry = new URL(`./detectorWorker${extname(here)}`, import.meta.url);
   if (extname(here) === '.ts') {
-    const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
+    // Resolved here, not in the worker: an eval'd worker resolves bare names from the cwd.
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
     return new Worker(bootstrap, { eval: true, workerData: options });
   }
   return new Worker(entry, { workerData: options });
