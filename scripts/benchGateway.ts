@@ -54,6 +54,16 @@ function procStat(pid: number): { cpuS: number; rss: number; ppid: number } | un
     return undefined;
   }
 }
+/** Proportional set size: shared libraries counted once across the ffmpeg processes, not eight times. */
+function pssBytes(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The gateway's ffmpeg children. */
 function children(): number[] {
   return readdirSync('/proc')
@@ -88,12 +98,17 @@ const kids0 = new Map(children().map((pid) => [pid, procStat(pid)?.cpuS ?? 0]));
 const machine0 = machineCpu();
 let peakRss = 0;
 let peakChildRss = 0;
+let peakChildPss = 0;
+let peakPss = 0;
 measuring = true;
 const t0 = performance.now();
 while (performance.now() - t0 < seconds * 1000) {
   await sleep(1000);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  peakChildRss = Math.max(peakChildRss, children().reduce((sum, pid) => sum + (procStat(pid)?.rss ?? 0), 0));
+  const kids = children();
+  peakChildRss = Math.max(peakChildRss, kids.reduce((sum, pid) => sum + (procStat(pid)?.rss ?? 0), 0));
+  peakChildPss = Math.max(peakChildPss, kids.reduce((sum, pid) => sum + pssBytes(pid), 0));
+  peakPss = Math.max(peakPss, pssBytes(process.pid));
 }
 measuring = false;
 const wallS = (performance.now() - t0) / 1000;
@@ -133,7 +148,9 @@ const report = {
   cpu_percent_ffmpeg: +((100 * kidsCpuS) / wallS).toFixed(1),
   cpu_percent_machine: +((100 * os.availableParallelism() * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total)).toFixed(1),
   rss_mb_gateway_peak: Math.round(peakRss / 2 ** 20),
+  pss_mb_gateway_peak: Math.round(peakPss / 2 ** 20),
   rss_mb_ffmpeg_peak_total: Math.round(peakChildRss / 2 ** 20),
+  pss_mb_ffmpeg_peak_total: Math.round(peakChildPss / 2 ** 20),
   latency_ms_p50: Math.round(percentile(latencies, 50)),
   latency_ms_p95: Math.round(percentile(latencies, 95)),
   per_camera: perCamera,
