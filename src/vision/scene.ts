@@ -51,21 +51,24 @@ export const zoneSchema = z
     else if (polygonArea(polygon) < MIN_ZONE_AREA) ctx.addIssue({ code: 'custom', path: ['polygon'], message: 'degenerate polygon: (almost) no area' });
   });
 
+/** Line and zone names share one namespace per camera (they become metric labels and event keys). */
+export function checkUniqueNames(scene: { lines: { name: string }[]; zones: { name: string }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  for (const [kind, items] of [['lines', scene.lines], ['zones', scene.zones]] as const) {
+    items.forEach((item, i) => {
+      if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `duplicate name "${item.name}"` });
+      seen.add(item.name);
+    });
+  }
+}
+
 export const sceneSchema = z
   .object({
     lines: z.array(lineSchema).default([]),
     zones: z.array(zoneSchema).default([]),
   })
   .strict()
-  .superRefine((scene, ctx) => {
-    const seen = new Set<string>();
-    for (const [kind, items] of [['lines', scene.lines], ['zones', scene.zones]] as const) {
-      items.forEach((item, i) => {
-        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `duplicate name "${item.name}"` });
-        seen.add(item.name);
-      });
-    }
-  });
+  .superRefine(checkUniqueNames);
 
 export type Scene = z.infer<typeof sceneSchema>;
 export type LineConfig = Scene['lines'][number];

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { RgbFrame } from './detection.js';
+import { RawFrameAssembler } from './sources/rawFrameAssembler.js';
 
 export interface VideoInfo {
   width: number;
@@ -93,21 +94,13 @@ export async function* readVideoFrames(source: string, options: ReadVideoOptions
   const onAbort = (): void => void child.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort);
 
-  let frame = new Uint8Array(frameBytes);
-  let filled = 0;
+  const assembler = new RawFrameAssembler(frameBytes);
   let index = 0;
   let lastPts = -Infinity;
   const frameInterval = 1000 / (options.fps || info.fps || 10);
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      // Copy each pipe chunk once, straight into the frame it belongs to.
-      let offset = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(frameBytes - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        if (filled < frameBytes) break;
+      for (const frame of assembler.push(chunk)) {
         // stderr (timestamps) and stdout (pixels) are separate pipes: give the log a moment to catch up.
         for (let wait = 0; ptsQueue.length === 0 && wait < 20; wait++) await new Promise((r) => setTimeout(r, 2));
         const pts = ptsQueue.shift();
@@ -115,8 +108,6 @@ export async function* readVideoFrames(source: string, options: ReadVideoOptions
         lastPts = timestampMs;
         yield { index, width, height, data: frame, timestampMs };
         index += 1;
-        frame = new Uint8Array(frameBytes);
-        filled = 0;
       }
     }
     const code = await exit;

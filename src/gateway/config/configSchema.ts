@@ -4,7 +4,7 @@
  * Keys are snake_case because installers edit this file by hand.
  */
 import { z } from 'zod';
-import { lineSchema, zoneSchema } from '../../vision/scene.js';
+import { checkUniqueNames, lineSchema, zoneSchema } from '../../vision/scene.js';
 
 const cameraId = z
   .string()
@@ -91,15 +91,7 @@ const cameraSchema = z
     zones: z.array(zoneSchema).default([]),
   })
   .strict()
-  .superRefine((camera, ctx) => {
-    const seen = new Set<string>();
-    for (const [kind, items] of [['lines', camera.lines], ['zones', camera.zones]] as const) {
-      items.forEach((item, i) => {
-        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `duplicate name "${item.name}"` });
-        seen.add(item.name);
-      });
-    }
-  });
+  .superRefine(checkUniqueNames);
 
 const detectorSchema = z
   .object({
