@@ -6,9 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNTIME_PACKAGES=(ffmpeg opencv-doc)
-# A real RTSP camera for the end-to-end tests: GStreamer's RTSP server through python3-gi.
-TEST_PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+# ffmpeg decodes the cameras; opencv-doc ships the sample footage; better-sqlite3 has no prebuilt
+# binary reachable offline, so npm compiles it (a C++ toolchain and python3 for node-gyp).
+RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3)
+# Real peers for the tests: GStreamer's RTSP server through python3-gi (a camera) and mosquitto
+# (the upstream broker).
+TEST_PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  mosquitto mosquitto-clients openssl)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
@@ -29,5 +33,7 @@ fi
 # onnxruntime-node's install script would download CUDA libraries from a host a store PC cannot
 # reach; its CPU binaries ship inside the npm package (.npmrc says the same).
 export ONNXRUNTIME_NODE_INSTALL=skip
+# node-gyp (better-sqlite3's build) would download Node's headers; use the installed ones when present.
+if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node_api.h ]]; then export npm_config_nodedir=/usr; fi
 npm ci --no-audit --no-fund
 echo "setup: done"

@@ -1,0 +1,111 @@
+/**
+ * The gateway's durable events: what cameras and sensors observed, with nothing that identifies a
+ * person (no track ids, no images, no MAC addresses). Everything the KPIs need is derived from
+ * these, so recomputing from the stored events always gives the same aggregates.
+ */
+
+interface EventBase {
+  /** When it happened (ms since the epoch); a zone visit happens when it ends. */
+  ts: number;
+}
+
+export interface LineCrossing extends EventBase {
+  type: 'line_crossing';
+  camera: string;
+  line: string;
+  direction: 'in' | 'out';
+}
+
+export interface ZoneVisit extends EventBase {
+  type: 'zone_visit';
+  camera: string;
+  zone: string;
+  enter_ts: number;
+  dwell_ms: number;
+  /** At least the zone's min_dwell_s; shorter visits are kept for bounce rates. */
+  counted: boolean;
+}
+
+/** People through a door counter since its previous reading (already de-cumulated). */
+export interface DoorCount extends EventBase {
+  type: 'door_count';
+  sensor: string;
+  in: number;
+  out: number;
+}
+
+export interface PosTransaction extends EventBase {
+  type: 'pos_transaction';
+  register: string;
+  amount: number;
+  currency?: string;
+  items?: number;
+}
+
+export interface FeedbackVote extends EventBase {
+  type: 'feedback_vote';
+  terminal: string;
+  zone?: string;
+  /** 1 (worst) … scale (best). */
+  score: number;
+  scale: number;
+}
+
+/** A staff badge arriving in or leaving the store (the badge's configured alias, never its address). */
+export interface StaffPresence extends EventBase {
+  type: 'staff_presence';
+  badge: string;
+  present: boolean;
+}
+
+export interface SensorReading extends EventBase {
+  type: 'sensor_reading';
+  sensor: string;
+  value: number;
+  unit?: string;
+}
+
+export type StoreEvent = LineCrossing | ZoneVisit | DoorCount | PosTransaction | FeedbackVote | StaffPresence | SensorReading;
+export type StoreEventType = StoreEvent['type'];
+
+export const STORE_EVENT_TYPES: readonly StoreEventType[] = [
+  'line_crossing',
+  'zone_visit',
+  'door_count',
+  'pos_transaction',
+  'feedback_vote',
+  'staff_presence',
+  'sensor_reading',
+];
+
+/** Which device produced the event: a camera or a sensor id. */
+export function eventSource(event: StoreEvent): string {
+  switch (event.type) {
+    case 'line_crossing':
+    case 'zone_visit':
+      return event.camera;
+    case 'door_count':
+    case 'sensor_reading':
+      return event.sensor;
+    case 'pos_transaction':
+      return event.register;
+    case 'feedback_vote':
+      return event.terminal;
+    case 'staff_presence':
+      return event.badge;
+  }
+}
+
+/** The line, zone or sensor an event is about (for filtering), if any. */
+export function eventSubject(event: StoreEvent): string | undefined {
+  switch (event.type) {
+    case 'line_crossing':
+      return event.line;
+    case 'zone_visit':
+      return event.zone;
+    case 'feedback_vote':
+      return event.zone;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * Retail KPIs as pure functions of the stored events (definitions: docs/kpis.md, after the
+ * industry's usual ones). Same events in, same numbers out: the 1-minute aggregates kept in SQLite
+ * and published upstream are this function's output, so anyone can recompute them from the events.
+ */
+import type { FeedbackVote, LineCrossing, StaffPresence, StoreEvent, ZoneVisit } from './events.js';
+import { binsBetween, lastOpening, type BinSize } from './timeBins.js';
+
+export type EntranceRef = { camera: string; line: string } | { sensor: string };
+
+export interface KpiSettings {
+  timeZone: string;
+  /** Local "HH:MM" at which occupancy restarts from 0 (counting errors do not pile up over days). */
+  openingTime: string;
+  /** Lines (and door counters) whose crossings are the store's traffic. */
+  entrances: readonly EntranceRef[];
+  /** A line on the pavement outside: its crossings are the passers-by of the capture rate. */
+  outsideLine?: { camera: string; line: string };
+  /** A zone visit at least this long is "engaged". */
+  engagedDwellMs: number;
+  /** A zone visit shorter than this is a bounce. */
+  bounceMs: number;
+  queueZones: readonly { camera: string; zone: string }[];
+}
+
+export interface DwellStats {
+  /** Visits that reached the zone's minimum dwell. */
+  visits: number;
+  /** Shorter pass-throughs (not visits, but part of the bounce rate). */
+  passes: number;
+  engaged: number;
+  dwell_mean_s: number | null;
+  dwell_p50_s: number | null;
+  dwell_p90_s: number | null;
+  /** Visits and passes shorter than the bounce threshold ÷ all of them. */
+  bounce_rate: number | null;
+  /** Visits ÷ the store's entering traffic in the same bin. */
+  visit_rate: number | null;
+}
+
+export interface QueueStats {
+  /** Time-averaged number of people in the queue zone. */
+  length_mean: number;
+  length_max: number;
+  /** People who left the queue in the bin, and how long they had waited. */
+  served: number;
+  wait_mean_s: number | null;
+  wait_p90_s: number | null;
+}
+
+export interface Satisfaction {
+  votes: number;
+  /** Mean vote mapped to 0 (worst) … 1 (best), so terminals with different scales compare. */
+  score: number | null;
+  /** Votes per button (1 … scale). */
+  distribution: Record<string, number>;
+}
+
+export interface KpiBin {
+  from: number;
+  to: number;
+  traffic: { in: number; out: number; by_entrance: Record<string, { in: number; out: number }> };
+  /** Known only when staff badges are configured (a staff_presence event has been seen). */
+  staff: { entries: number; present_mean: number; shopper_in: number; shoppers_per_staff: number | null } | null;
+  occupancy: { end: number; max: number };
+  lines: Record<string, { in: number; out: number }>;
+  zones: Record<string, DwellStats>;
+  queues: Record<string, QueueStats>;
+  passers_by: number | null;
+  capture_rate: number | null;
+  transactions: number;
+  sales: number;
+  conversion: number | null;
+  sales_per_visitor: number | null;
+  /** Per zone ("store" for terminals without one). */
+  satisfaction: Record<string, Satisfaction>;
+}
+
+export const lineKey = (camera: string, line: string): string => `${camera}/${line}`;
+const entranceKey = (e: EntranceRef): string => ('sensor' in e ? e.sensor : lineKey(e.camera, e.line));
+
+/** Linear-interpolated percentile of sorted values (the spreadsheet PERCENTILE.INC). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = (sorted.length - 1) * p;
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+const round = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+
+/** Where the events passed to `computeKpis` must start for `from`: occupancy needs the day so far. */
+export function kpiHistoryStart(from: number, settings: KpiSettings): number {
+  return lastOpening(from, settings.openingTime, settings.timeZone);
+}
+
+/** Signed entrance movements (+in, −out) in time order, from lines and door counters. */
+function entranceMoves(events: readonly StoreEvent[], entrances: ReadonlySet<string>): { ts: number; key: string; in: number; out: number }[] {
+  const moves: { ts: number; key: string; in: number; out: number }[] = [];
+  for (const e of events) {
+    if (e.type === 'line_crossing') {
+      const key = lineKey(e.camera, e.line);
+      if (entrances.has(key)) moves.push({ ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 });
+    } else if (e.type === 'door_count' && entrances.has(e.sensor)) {
+      moves.push({ ts: e.ts, key: e.sensor, in: e.in, out: e.out });
+    }
+  }
+  return moves.sort((a, b) => a.ts - b.ts);
+}
+
+/** Occupancy after each move, restarting at 0 at every opening time and never below 0. */
+function occupancyTimeline(moves: readonly { ts: number; in: number; out: number }[], settings: KpiSettings): { ts: number; value: number }[] {
+  const timeline: { ts: number; value: number }[] = [];
+  let value = 0;
+  let opening = -Infinity;
+  for (const m of moves) {
+    const o = lastOpening(m.ts, settings.openingTime, settings.timeZone);
+    if (o !== opening) {
+      opening = o;
+      value = 0;
+      timeline.push({ ts: o, value });
+    }
+    value = Math.max(0, value + m.in - m.out);
+    timeline.push({ ts: m.ts, value });
+  }
+  return timeline;
+}
+
+/** Occupancy just before `t`: the last value since the latest opening, 0 if nothing moved since. */
+function occupancyBefore(timeline: readonly { ts: number; value: number }[], t: number, settings: KpiSettings): number {
+  const opening = lastOpening(t - 1, settings.openingTime, settings.timeZone);
+  let value = 0;
+  for (const point of timeline) {
+    if (point.ts >= t) break;
+    value = point.ts >= opening ? point.value : 0;
+  }
+  return value;
+}
+
+/** Staff badges present over time: a step function from presence changes. */
+function staffTimeline(events: readonly StaffPresence[]): { ts: number; present: number; entered: boolean }[] {
+  const present = new Set<string>();
+  const steps: { ts: number; present: number; entered: boolean }[] = [];
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+    const was = present.has(e.badge);
+    if (e.present === was) continue;
+    if (e.present) present.add(e.badge);
+    else present.delete(e.badge);
+    steps.push({ ts: e.ts, present: present.size, entered: e.present });
+  }
+  return steps;
+}
+
+/** Time-weighted mean of a step function over [from, to). */
+function stepMean(steps: readonly { ts: number; value: number }[], from: number, to: number): number {
+  let value = 0;
+  let area = 0;
+  let t = from;
+  for (const s of steps) {
+    if (s.ts <= from) {
+      value = s.value;
+      continue;
+    }
+    if (s.ts >= to) break;
+    area += value * (s.ts - t);
+    t = s.ts;
+    value = s.value;
+  }
+  area += value * (to - t);
+  return area / (to - from);
+}
+
+function dwellStats(visits: readonly ZoneVisit[], settings: KpiSettings, storeIn: number): DwellStats {
+  const counted = visits.filter((v) => v.counted);
+  const dwell = counted.map((v) => v.dwell_ms / 1000).sort((a, b) => a - b);
+  const bounces = visits.filter((v) => v.dwell_ms < settings.bounceMs).length;
+  return {
+    visits: counted.length,
+    passes: visits.length - counted.length,
+    engaged: counted.filter((v) => v.dwell_ms >= settings.engagedDwellMs).length,
+    dwell_mean_s: round(dwell.length ? dwell.reduce((a, b) => a + b, 0) / dwell.length : null, 1),
+    dwell_p50_s: round(percentile(dwell, 0.5), 1),
+    dwell_p90_s: round(percentile(dwell, 0.9), 1),
+    bounce_rate: round(ratio(bounces, visits.length)),
+    visit_rate: round(ratio(counted.length, storeIn)),
+  };
+}
+
+function queueStats(visits: readonly ZoneVisit[], from: number, to: number): QueueStats {
+  // Every visit overlapping the bin counts towards the length; waits belong to the bin they end in.
+  const overlapping = visits.filter((v) => v.enter_ts < to && v.ts > from);
+  let area = 0;
+  const edges: { ts: number; d: number }[] = [];
+  for (const v of overlapping) {
+    const a = Math.max(v.enter_ts, from);
+    const b = Math.min(v.ts, to);
+    area += b - a;
+    edges.push({ ts: a, d: 1 }, { ts: b, d: -1 });
+  }
+  edges.sort((x, y) => x.ts - y.ts || x.d - y.d);
+  let length = 0;
+  let max = 0;
+  for (const e of edges) max = Math.max(max, (length += e.d));
+  const ended = visits.filter((v) => v.ts >= from && v.ts < to);
+  const waits = ended.map((v) => v.dwell_ms / 1000).sort((a, b) => a - b);
+  return {
+    length_mean: round(area / (to - from), 2)!,
+    length_max: max,
+    served: ended.length,
+    wait_mean_s: round(waits.length ? waits.reduce((a, b) => a + b, 0) / waits.length : null, 1),
+    wait_p90_s: round(percentile(waits, 0.9), 1),
+  };
+}
+
+function satisfaction(votes: readonly FeedbackVote[]): Record<string, Satisfaction> {
+  const out: Record<string, Satisfaction> = {};
+  const sums: Record<string, number> = {};
+  for (const v of votes) {
+    const key = v.zone ?? 'store';
+    const s = (out[key] ??= { votes: 0, score: null, distribution: {} });
+    s.votes += 1;
+    s.distribution[String(v.score)] = (s.distribution[String(v.score)] ?? 0) + 1;
+    sums[key] = (sums[key] ?? 0) + (v.scale > 1 ? (v.score - 1) / (v.scale - 1) : 1);
+  }
+  for (const [key, s] of Object.entries(out)) s.score = round(sums[key]! / s.votes);
+  return out;
+}
+
+/**
+ * KPIs for each `size` bin of [from, to). `events` must include everything since
+ * `kpiHistoryStart(from)` (occupancy and staff presence carry over from earlier in the day); the
+ * order does not matter.
+ */
+export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings, range: { from: number; to: number; size: BinSize }): KpiBin[] {
+  const entrances = new Set(settings.entrances.map(entranceKey));
+  const moves = entranceMoves(events, entrances);
+  const occupancy = occupancyTimeline(moves, settings);
+  const staffEvents = events.filter((e): e is StaffPresence => e.type === 'staff_presence');
+  const staffSteps = staffTimeline(staffEvents);
+  const queueKeys = new Set(settings.queueZones.map((q) => lineKey(q.camera, q.zone)));
+  const outsideKey = settings.outsideLine ? lineKey(settings.outsideLine.camera, settings.outsideLine.line) : undefined;
+  const visitsByZone = new Map<string, ZoneVisit[]>();
+  for (const e of events) {
+    if (e.type !== 'zone_visit') continue;
+    const key = lineKey(e.camera, e.zone);
+    let list = visitsByZone.get(key);
+    if (!list) visitsByZone.set(key, (list = []));
+    list.push(e);
+  }
+
+  return binsBetween(range.from, range.to, range.size, settings.timeZone).map(({ from, to }) => {
+    const inBin = <T extends StoreEvent>(e: T): boolean => e.ts >= from && e.ts < to;
+    const binEvents = events.filter(inBin);
+
+    const byEntrance: Record<string, { in: number; out: number }> = {};
+    for (const key of entrances) byEntrance[key] = { in: 0, out: 0 };
+    let trafficIn = 0;
+    let trafficOut = 0;
+    for (const m of moves) {
+      if (m.ts < from || m.ts >= to) continue;
+      byEntrance[m.key]!.in += m.in;
+      byEntrance[m.key]!.out += m.out;
+      trafficIn += m.in;
+      trafficOut += m.out;
+    }
+
+    const lines: Record<string, { in: number; out: number }> = {};
+    for (const e of binEvents) {
+      if (e.type !== 'line_crossing') continue;
+      const c = (lines[lineKey(e.camera, e.line)] ??= { in: 0, out: 0 });
+      c[(e as LineCrossing).direction] += 1;
+    }
+
+    const occEnd = occupancyBefore(occupancy, to, settings);
+    let occMax = occupancyBefore(occupancy, from + 1, settings);
+    for (const point of occupancy) if (point.ts >= from && point.ts < to) occMax = Math.max(occMax, point.value);
+
+    let staff: KpiBin['staff'] = null;
+    if (staffSteps.length > 0 || staffEvents.length > 0) {
+      const entries = staffSteps.filter((s) => s.entered && s.ts >= from && s.ts < to).length;
+      const presentMean = stepMean(
+        staffSteps.map((s) => ({ ts: s.ts, value: s.present })),
+        from,
+        to,
+      );
+      const shopperIn = Math.max(0, trafficIn - entries);
+      staff = { entries, present_mean: round(presentMean, 2)!, shopper_in: shopperIn, shoppers_per_staff: round(presentMean > 0 ? shopperIn / presentMean : null, 2) };
+    }
+
+    const zones: Record<string, DwellStats> = {};
+    const queues: Record<string, QueueStats> = {};
+    for (const [key, visits] of visitsByZone) {
+      const ended = visits.filter(inBin);
+      if (queueKeys.has(key)) queues[key] = queueStats(visits, from, to);
+      if (ended.length > 0) zones[key] = dwellStats(ended, settings, trafficIn);
+    }
+    for (const key of queueKeys) queues[key] ??= queueStats([], from, to);
+
+    const passersBy = outsideKey ? (lines[outsideKey]?.in ?? 0) + (lines[outsideKey]?.out ?? 0) : null;
+    const sales = binEvents.filter((e) => e.type === 'pos_transaction');
+    const salesAmount = Math.round(sales.reduce((a, e) => a + e.amount, 0) * 100) / 100;
+    const visitors = staff ? staff.shopper_in : trafficIn;
+
+    return {
+      from,
+      to,
+      traffic: { in: trafficIn, out: trafficOut, by_entrance: byEntrance },
+      staff,
+      occupancy: { end: occEnd, max: occMax },
+      lines,
+      zones,
+      queues,
+      passers_by: passersBy,
+      capture_rate: passersBy === null ? null : round(ratio(trafficIn, passersBy)),
+      transactions: sales.length,
+      sales: salesAmount,
+      conversion: round(ratio(sales.length, visitors)),
+      sales_per_visitor: round(ratio(salesAmount, visitors), 2),
+      satisfaction: satisfaction(binEvents.filter((e): e is FeedbackVote => e.type === 'feedback_vote')),
+    };
+  });
+}
