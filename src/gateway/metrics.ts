@@ -39,6 +39,16 @@ export function createMetrics() {
     zoneVisits: new Counter({ name: 'storepulse_zone_visits_total', help: 'Zone visits ended (counted: at least min_dwell_s)', labelNames: ['camera', 'zone', 'counted'], registers: [registry] }),
     configValid: new Gauge({ name: 'storepulse_config_valid', help: '1 when the running configuration is valid, 0 in safe mode', registers: [registry] }),
     configReloads: new Counter({ name: 'storepulse_config_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'], registers: [registry] }),
+    storeWrites: new Counter({ name: 'storepulse_store_rows_written_total', help: 'Rows committed to SQLite', labelNames: ['table'], registers: [registry] }),
+    storeWriteErrors: new Counter({ name: 'storepulse_store_write_errors_total', help: 'Failed SQLite writes (disk full, I/O)', labelNames: ['reason'], registers: [registry] }),
+    storePruned: new Counter({ name: 'storepulse_store_pruned_rows_total', help: 'Rows deleted by retention or by the disk quota', labelNames: ['table', 'reason'], registers: [registry] }),
+    storeBytes: new Gauge({ name: 'storepulse_store_used_bytes', help: 'Bytes of the SQLite file holding data', registers: [registry] }),
+    outboxBacklog: new Gauge({ name: 'storepulse_outbox_backlog', help: 'Messages waiting for the broker acknowledgement', registers: [registry] }),
+    outboxOldestAge: new Gauge({ name: 'storepulse_outbox_oldest_age_seconds', help: 'Age of the oldest undelivered message', registers: [registry] }),
+    upstreamConnected: new Gauge({ name: 'storepulse_upstream_connected', help: '1 while connected to the upstream MQTT broker', registers: [registry] }),
+    upstreamPublished: new Counter({ name: 'storepulse_upstream_acked_total', help: 'Messages acknowledged by the upstream broker', labelNames: ['kind'], registers: [registry] }),
+    upstreamErrors: new Counter({ name: 'storepulse_upstream_errors_total', help: 'Upstream connection failures by reason', labelNames: ['reason'], registers: [registry] }),
+    aggregatesComputed: new Counter({ name: 'storepulse_kpi_bins_computed_total', help: 'KPI bins computed (revision > 1: recomputed after late events)', labelNames: ['size'], registers: [registry] }),
   };
   return m;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateMeter } from '../../src/gateway/rateMeter.js';
-import { backoffDelayMs } from '../../src/vision/sources/backoff.js';
+import { backoffDelayMs } from '../../src/common/backoff.js';
 import { ffmpegArgs, ffmpegInputArgs, parseOutputSize, redactUrl } from '../../src/vision/sources/ffmpegArgs.js';
 import { RawFrameAssembler } from '../../src/vision/sources/rawFrameAssembler.js';
 import { decodeSize } from '../../src/vision/sources/cameraSource.js';

@@ -4,6 +4,7 @@
  * Keys are snake_case because installers edit this file by hand.
  */
 import { z } from 'zod';
+import { isValidTimeZone } from '../../kpi/timeBins.js';
 import { checkUniqueNames, lineSchema, zoneSchema } from '../../vision/scene.js';
 
 const cameraId = z
@@ -108,6 +109,72 @@ const detectorSchema = z
   })
   .strict();
 
+const cameraLineRef = z.object({ camera: cameraId, line: z.string().min(1) }).strict();
+const cameraZoneRef = z.object({ camera: cameraId, zone: z.string().min(1) }).strict();
+
+const kpiSchema = z
+  .object({
+    /** Local opening time: occupancy restarts from 0 there each day. */
+    opening_time: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24 h)')
+      .default('08:00'),
+    /** Lines (camera + line) and door counters (sensor id) whose crossings are the store's traffic. */
+    entrances: z.array(z.union([cameraLineRef, z.object({ sensor: z.string().min(1) }).strict()])).default([]),
+    /** A line on the pavement outside the entrance: passers-by for the capture rate. */
+    outside_line: cameraLineRef.optional(),
+    engaged_dwell_s: z.number().positive().default(30),
+    bounce_s: z.number().positive().default(10),
+    queue_zones: z.array(cameraZoneRef).default([]),
+  })
+  .strict();
+
+const storageSchema = z
+  .object({
+    retention_days: z
+      .object({ events: z.number().positive().default(90), aggregates: z.number().positive().default(1095) })
+      .strict()
+      .default({ events: 90, aggregates: 1095 }),
+    /** Most space the database may use; over it the oldest raw events go first, undelivered data last. */
+    quota_mb: z.number().min(16).default(2048),
+  })
+  .strict();
+
+const mqttUpstreamSchema = z
+  .object({
+    url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://'),
+    client_id: z.string().min(1).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** PEM file of the CA that signed the broker's certificate (self-hosted brokers). */
+    ca: z.string().optional(),
+    /** Client certificate authentication: PEM certificate and key files. */
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    protocol: z.enum(['auto', '5', '3.1.1']).default('auto'),
+    topic_root: z
+      .string()
+      .regex(/^[^#+]+$/, 'no MQTT wildcards')
+      .default('storepulse'),
+    keepalive_s: z.number().int().min(5).default(30),
+    connect_timeout_s: z.number().positive().default(10),
+    reconnect: z
+      .object({ initial_s: z.number().positive().default(1), max_s: z.number().positive().default(30) })
+      .strict()
+      .default({ initial_s: 1, max_s: 30 }),
+    /** Messages in flight before an acknowledgement is awaited. */
+    window: z.number().int().min(1).max(65535).default(256),
+  })
+  .strict()
+  .refine((m) => (m.cert === undefined) === (m.key === undefined), { message: 'cert and key go together', path: ['cert'] });
+
+const apiSchema = z
+  .object({
+    /** Bearer tokens for the REST API (use ${ENV} for the values). Without any, a token is generated in data_dir/api-token. */
+    tokens: z.array(z.object({ name: z.string().min(1), token: z.string().min(16, 'at least 16 characters') }).strict()).default([]),
+  })
+  .strict();
+
 export const gatewayConfigSchema = z
   .object({
     store_id: cameraId.default('store'),
@@ -123,6 +190,15 @@ export const gatewayConfigSchema = z
       .default({ level: 'info' }),
     detector: detectorSchema.default(detectorSchema.parse({})),
     cameras: z.array(cameraSchema).default([]),
+    /** The store's IANA time zone: days, hours and opening time are local to the store. */
+    timezone: z
+      .string()
+      .refine(isValidTimeZone, 'not an IANA time zone such as Europe/Paris')
+      .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+    kpi: kpiSchema.default(kpiSchema.parse({})),
+    storage: storageSchema.default(storageSchema.parse({})),
+    upstream: z.object({ mqtt: mqttUpstreamSchema.optional() }).strict().default({}),
+    api: apiSchema.default({ tokens: [] }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -131,9 +207,28 @@ export const gatewayConfigSchema = z
       if (seen.has(camera.id)) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${camera.id}"` });
       seen.add(camera.id);
     });
+    checkSceneRefs(config, ctx);
   });
+
+/** KPI settings must name lines and zones that exist, or the store's traffic would silently be 0. */
+function checkSceneRefs(config: { cameras: { id: string; lines: { name: string }[]; zones: { name: string }[] }[]; kpi: z.infer<typeof kpiSchema> }, ctx: z.RefinementCtx): void {
+  const cameras = new Map(config.cameras.map((c) => [c.id, c]));
+  const check = (ref: { camera: string; line?: string; zone?: string }, path: (string | number)[]): void => {
+    const camera = cameras.get(ref.camera);
+    if (!camera) return ctx.addIssue({ code: 'custom', path: [...path, 'camera'], message: `no camera "${ref.camera}"` });
+    if (ref.line !== undefined && !camera.lines.some((l) => l.name === ref.line)) ctx.addIssue({ code: 'custom', path: [...path, 'line'], message: `camera "${ref.camera}" has no line "${ref.line}"` });
+    if (ref.zone !== undefined && !camera.zones.some((z) => z.name === ref.zone)) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `camera "${ref.camera}" has no zone "${ref.zone}"` });
+  };
+  config.kpi.entrances.forEach((e, i) => {
+    if ('camera' in e) check(e, ['kpi', 'entrances', i]);
+  });
+  if (config.kpi.outside_line) check(config.kpi.outside_line, ['kpi', 'outside_line']);
+  config.kpi.queue_zones.forEach((q, i) => check(q, ['kpi', 'queue_zones', i]));
+}
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type CameraConfig = GatewayConfig['cameras'][number];
 export type SourceConfig = CameraConfig['source'];
 export type MotionConfig = CameraConfig['motion'];
+export type KpiConfig = GatewayConfig['kpi'];
+export type MqttUpstreamConfig = NonNullable<GatewayConfig['upstream']['mqtt']>;

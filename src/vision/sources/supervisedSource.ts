@@ -6,7 +6,7 @@
  * tested without a camera.
  */
 import type { RgbFrame } from '../detection.js';
-import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { backoffDelayMs, type BackoffOptions } from '../../common/backoff.js';
 
 export type SourceState = 'connecting' | 'live' | 'stalled' | 'error' | 'ended' | 'stopped';
 

@@ -1,0 +1,121 @@
+/**
+ * The gateway's SQLite file: WAL for concurrent reads while writing, synchronous=FULL so that a
+ * committed transaction survives a power cut (the WAL is fsynced on every commit), and numbered
+ * migrations recorded in `user_version`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, aggregates, outbox',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      -- Append-only observations; data is the StoreEvent as JSON, the other columns are for queries.
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        source TEXT NOT NULL,
+        subject TEXT,
+        data TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX events_ts ON events (ts);
+      CREATE INDEX events_type_ts ON events (type, ts);
+      -- KPI bins computed from the events (size '1m' are the 1-minute aggregates); a late event that
+      -- changes a bin bumps its revision.
+      CREATE TABLE aggregates (
+        size TEXT NOT NULL,
+        bin INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        computed_at INTEGER NOT NULL,
+        PRIMARY KEY (size, bin)
+      ) STRICT, WITHOUT ROWID;
+      -- Store-and-forward: a row is deleted only after the broker acknowledged it. AUTOINCREMENT
+      -- keeps seq increasing across deletes and restarts: it is the per-gateway sequence number.
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+export class StoreError extends Error {}
+
+/** Opens (creating if needed) and migrates the database; `:memory:` works for tests. */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new StoreError(`cannot open the database ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const fresh = (db.pragma('user_version', { simple: true }) as number) === 0;
+    // Must precede the first table: lets pruning give pages back to the file system.
+    if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`cannot prepare the database ${file}: ${(err as Error).message}`);
+  }
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StoreError(`the database schema is version ${current}, newer than this storepulse (${SCHEMA_VERSION}): upgrade storepulse or restore a backup`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      if (m.version === 1) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('database_id', randomUUID());
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+/** Bytes in use by pages that hold data (free pages are reused before the file grows). */
+export function usedBytes(db: Db): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
+export const isDiskFull = (err: unknown): boolean => (err as { code?: string }).code === 'SQLITE_FULL';

@@ -1,0 +1,147 @@
+/**
+ * Appends events durably. Writers are group-committed: appends arriving in the same tick share one
+ * transaction (one fsync), which is what lets a busy store write thousands of events per second
+ * with synchronous=FULL. An append's promise resolves once its transaction has committed — that is
+ * the moment an event counts as acknowledged — and its upstream message is committed with it.
+ */
+import type { GatewayContext } from '../gateway/context.js';
+import { eventSource, eventSubject, STORE_EVENT_TYPES, type StoreEvent, type StoreEventType } from '../kpi/events.js';
+import type { OutboxMessage } from '../upstream/messages.js';
+import { isDiskFull, type Db } from './database.js';
+import type { Outbox } from './outbox.js';
+
+export interface StoredEvent {
+  id: number;
+  recorded_at: number;
+  event: StoreEvent;
+}
+
+export interface EventQuery {
+  from: number;
+  to: number;
+  types?: readonly StoreEventType[];
+  source?: string;
+  subject?: string;
+  afterId?: number;
+  limit?: number;
+}
+
+interface Pending {
+  event: StoreEvent;
+  resolve: (id: number) => void;
+  reject: (err: Error) => void;
+}
+
+export interface EventStoreOptions {
+  ctx: GatewayContext;
+  outbox: Outbox;
+  /** The upstream message for an event (undefined: keep it local). */
+  toMessage: (event: StoreEvent, id: number) => OutboxMessage | undefined;
+  /** Called when the disk or the quota is full: frees space, returns true if it did. */
+  makeRoom: () => boolean;
+  /** Appends in one transaction at most (bounds the latency of a huge burst). */
+  maxBatch?: number;
+}
+
+export class EventStore {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly insert;
+  private readonly listeners = new Set<(events: readonly StoreEvent[]) => void>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventStoreOptions,
+  ) {
+    this.insert = db.prepare('INSERT INTO events (ts, type, source, subject, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  append(event: StoreEvent): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (this.pending.length >= (this.options.maxBatch ?? 1000)) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Called after each commit with the events it held (the aggregator marks their bins dirty). */
+  onCommitted(listener: (events: readonly StoreEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Commits everything pending now. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const { ctx } = this.options;
+    let ids: number[];
+    try {
+      ids = this.commit(batch);
+    } catch (err) {
+      if (isDiskFull(err) && this.options.makeRoom()) {
+        try {
+          ids = this.commit(batch);
+        } catch (retryErr) {
+          return this.fail(batch, retryErr as Error);
+        }
+      } else {
+        return this.fail(batch, err as Error);
+      }
+    }
+    ctx.metrics.storeWrites.inc({ table: 'events' }, batch.length);
+    batch.forEach((p, i) => p.resolve(ids[i]!));
+    const events = batch.map((p) => p.event);
+    for (const listener of this.listeners) listener(events);
+  }
+
+  private commit(batch: readonly Pending[]): number[] {
+    const { outbox, toMessage, ctx } = this.options;
+    const now = ctx.now();
+    return this.db.transaction(() =>
+      batch.map(({ event }) => {
+        const id = Number(this.insert.run(event.ts, event.type, eventSource(event), eventSubject(event) ?? null, JSON.stringify(event), now).lastInsertRowid);
+        const message = toMessage(event, id);
+        if (message) outbox.enqueue(message, now);
+        return id;
+      }),
+    )();
+  }
+
+  private fail(batch: readonly Pending[], err: Error): void {
+    const reason = isDiskFull(err) ? 'disk_full' : 'io';
+    this.options.ctx.metrics.storeWriteErrors.inc({ reason }, batch.length);
+    this.options.ctx.log.error({ err: err.message, events: batch.length, reason }, 'events could not be stored');
+    const error = new Error(`events not stored (${reason}): ${err.message}`);
+    for (const p of batch) p.reject(error);
+  }
+
+  query(q: EventQuery): StoredEvent[] {
+    const where = ['ts >= @from', 'ts < @to'];
+    const types = q.types?.filter((t) => STORE_EVENT_TYPES.includes(t)) ?? [];
+    if (types.length) where.push(`type IN (${types.map((t) => `'${t}'`).join(',')})`);
+    if (q.source) where.push('source = @source');
+    if (q.subject) where.push('subject = @subject');
+    if (q.afterId) where.push('id > @afterId');
+    const sql = `SELECT id, recorded_at, data FROM events WHERE ${where.join(' AND ')} ORDER BY ts, id LIMIT @limit`;
+    const rows = this.db.prepare(sql).all({ from: q.from, to: q.to, source: q.source, subject: q.subject, afterId: q.afterId ?? 0, limit: q.limit ?? -1 }) as {
+      id: number;
+      recorded_at: number;
+      data: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, recorded_at: r.recorded_at, event: JSON.parse(r.data) as StoreEvent }));
+  }
+
+  /** Events for computing KPIs on [from, to): staff presence reaches a day further back (badges arrive before opening). */
+  eventsForKpis(historyFrom: number, to: number): StoreEvent[] {
+    const rows = this.db
+      .prepare("SELECT data FROM events WHERE (ts >= ? AND ts < ?) OR (type = 'staff_presence' AND ts >= ? AND ts < ?) ORDER BY ts, id")
+      .all(historyFrom, to, historyFrom - 86_400_000, historyFrom) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as StoreEvent);
+  }
+}

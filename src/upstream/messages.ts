@@ -1,0 +1,65 @@
+/**
+ * What goes upstream, shaped once when it enters the outbox: a topic below the gateway's prefix, an
+ * idempotency key that stays the same on every re-delivery, and the body. The envelope (sequence
+ * number, ids) is added at publish time from the outbox row, so a re-delivery is byte-identical.
+ * Schemas: schemas/upstream/v1/*.schema.json.
+ */
+import type { StoreEvent } from '../kpi/events.js';
+import type { KpiBin } from '../kpi/kpiEngine.js';
+import type { BinSize } from '../kpi/timeBins.js';
+
+export const TOPIC_VERSION = 'v1';
+
+export type MessageKind = 'event' | 'metrics' | 'kpi';
+
+export interface OutboxMessage {
+  key: string;
+  kind: MessageKind;
+  /** Below storepulse/v1/<store>/<gateway>/. */
+  topic: string;
+  body: unknown;
+}
+
+export interface OutboxRow {
+  seq: number;
+  key: string;
+  kind: MessageKind;
+  topic: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface GatewayIdentity {
+  storeId: string;
+  gatewayId: string;
+  /** Random per database file: keeps keys unique if the file is ever replaced and ids restart. */
+  databaseId: string;
+}
+
+export const topicPrefix = (root: string, id: Pick<GatewayIdentity, 'storeId' | 'gatewayId'>): string => `${root}/${TOPIC_VERSION}/${id.storeId}/${id.gatewayId}`;
+
+export function eventMessage(event: StoreEvent, eventId: number, id: GatewayIdentity): OutboxMessage {
+  return {
+    key: `${id.gatewayId}:${id.databaseId.slice(0, 8)}:e${eventId}`,
+    kind: 'event',
+    topic: `events/${event.type}`,
+    body: { id: eventId, time: new Date(event.ts).toISOString(), ...event },
+  };
+}
+
+export function kpiMessage(size: BinSize, bin: KpiBin, revision: number, timeZone: string, id: GatewayIdentity): OutboxMessage {
+  const kind: MessageKind = size === '1m' ? 'metrics' : 'kpi';
+  return {
+    key: `${id.gatewayId}:${size}:${bin.from}:r${revision}`,
+    kind,
+    topic: size === '1m' ? 'metrics/1m' : `kpis/${size}`,
+    body: { bin: size, from: new Date(bin.from).toISOString(), to: new Date(bin.to).toISOString(), time_zone: timeZone, revision, kpis: bin },
+  };
+}
+
+/** The published payload: the envelope every message shares around the stored body. */
+export function envelope(row: OutboxRow, id: Pick<GatewayIdentity, 'storeId' | 'gatewayId'>): string {
+  return `{"v":1,"key":${JSON.stringify(row.key)},"seq":${row.seq},"store_id":${JSON.stringify(id.storeId)},"gateway_id":${JSON.stringify(
+    id.gatewayId,
+  )},"kind":"${row.kind}","queued_at":"${new Date(row.created_at).toISOString()}","data":${row.payload}}`;
+}
