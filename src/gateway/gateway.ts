@@ -13,6 +13,8 @@ import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraS
 import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
 import { defaultConfig, loadConfigFile, parseConfig, type ConfigResult } from './config/loadConfig.js';
 import type { GatewayContext } from './context.js';
+import { DataStore, storeEventOf } from '../store/dataStore.js';
+import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
 
 export type GatewayMode = 'running' | 'safe';
 
@@ -29,6 +31,7 @@ export interface GatewayStatus {
   };
   detector: { state: 'off' | 'starting' | 'ready' | 'error'; workers: number; error: string | undefined };
   cameras: CameraSnapshot[];
+  storage: ReturnType<DataStore['status']> | { state: 'off' | 'error'; error: string | undefined };
 }
 
 export interface GatewayOptions {
@@ -43,6 +46,8 @@ export interface GatewayOptions {
   /** Watch the config file and reload on change (SIGHUP works either way). */
   watchConfig?: boolean;
   onTracks?: CameraPipelineDeps['onTracks'];
+  /** How often closed KPI bins are computed (tests shorten it). */
+  kpiTickMs?: number;
 }
 
 const RECENT_EVENTS = 1000;
@@ -67,6 +72,8 @@ export class Gateway {
   private reloading: Promise<void> = Promise.resolve();
   private readonly startedMs: number;
   private readonly eventListeners = new Set<(event: CameraEvent) => void>();
+  private dataStore: DataStore | undefined;
+  private storeError: string | undefined;
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
@@ -116,6 +123,11 @@ export class Gateway {
     return this.recent.filter((e) => e.seq > afterSeq);
   }
 
+  /** The durable store (undefined in safe mode or when the database cannot be opened). */
+  get store(): DataStore | undefined {
+    return this.dataStore;
+  }
+
   camera(id: string): CameraSnapshot | undefined {
     return this.cameras.get(id)?.snapshot();
   }
@@ -129,6 +141,7 @@ export class Gateway {
       config: { path: this.options.configPath, errors: this.configErrors, last_reload: this.lastReload },
       detector: { state: this.detectorState, workers: this.pool?.size ?? 0, error: this.detectorError },
       cameras: [...this.cameras.values()].map((c) => c.snapshot()),
+      storage: this.dataStore?.status() ?? { state: this.storeError ? 'error' : 'off', error: this.storeError },
     };
   }
 
@@ -136,6 +149,7 @@ export class Gateway {
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (this.mode === 'safe') reasons.push(`invalid configuration: ${this.configErrors.join('; ')}`);
+    if (this.mode === 'running' && !this.dataStore) reasons.push(`storage unavailable${this.storeError ? `: ${this.storeError}` : ''}`);
     if (this.cameras.size > 0 && this.detectorState !== 'ready') reasons.push(`detector ${this.detectorState}${this.detectorError ? `: ${this.detectorError}` : ''}`);
     return { ready: reasons.length === 0, reasons };
   }
@@ -157,14 +171,33 @@ export class Gateway {
     await this.pool?.close();
     this.pool = undefined;
     this.detectorState = 'off';
+    await this.dataStore?.close();
+    this.dataStore = undefined;
   }
 
   private async startServices(): Promise<void> {
     const { log } = this.options.ctx;
     await mkdir(path.resolve(this.config.data_dir), { recursive: true });
+    this.openStore();
     await this.ensurePool();
     for (const camera of this.config.cameras) if (camera.enabled) this.startCamera(camera);
     log.info({ cameras: this.cameras.size, detector: this.detectorState }, 'gateway running');
+  }
+
+  private openStore(): void {
+    const { log } = this.options.ctx;
+    try {
+      this.dataStore = DataStore.open({ ctx: this.options.ctx, config: () => this.config, tickMs: this.options.kpiTickMs });
+      this.dataStore.start();
+      this.storeError = undefined;
+      if (this.config.api.tokens.length === 0) {
+        apiTokens(this.config);
+        log.info({ file: path.resolve(this.config.data_dir, TOKEN_FILE) }, 'no api.tokens configured: the API token is in this file');
+      }
+    } catch (err) {
+      this.storeError = (err as Error).message;
+      log.error({ err: this.storeError }, 'storage unavailable: counts are live only and are not kept or sent upstream');
+    }
   }
 
   private async ensurePool(): Promise<void> {
@@ -203,6 +236,8 @@ export class Gateway {
   }
 
   private publish(event: CameraEvent): void {
+    // Failures are logged and counted by the store; the live counts go on.
+    this.dataStore?.record(storeEventOf(event)).catch(() => undefined);
     this.recent.push({ ...event, seq: ++this.eventSeq });
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     for (const listener of this.eventListeners) {
@@ -253,6 +288,7 @@ export class Gateway {
       this.configErrors = [];
       await this.startServices();
     }
+    this.dataStore?.applyUpstreamConfig();
     metrics.configValid.set(1);
     metrics.configReloads.inc({ result: 'applied' });
     this.lastReload = { at, ok: true, errors: [], changes };

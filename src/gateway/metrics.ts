@@ -49,6 +49,7 @@ export function createMetrics() {
     upstreamPublished: new Counter({ name: 'storepulse_upstream_acked_total', help: 'Messages acknowledged by the upstream broker', labelNames: ['kind'], registers: [registry] }),
     upstreamErrors: new Counter({ name: 'storepulse_upstream_errors_total', help: 'Upstream connection failures by reason', labelNames: ['reason'], registers: [registry] }),
     aggregatesComputed: new Counter({ name: 'storepulse_kpi_bins_computed_total', help: 'KPI bins computed (revision > 1: recomputed after late events)', labelNames: ['size'], registers: [registry] }),
+    apiAuthFailures: new Counter({ name: 'storepulse_api_unauthorized_total', help: 'API requests refused for a missing or wrong token', registers: [registry] }),
   };
   return m;
 }

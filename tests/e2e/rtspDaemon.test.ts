@@ -17,7 +17,8 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
   let api: string;
   let logs = '';
 
-  const getJson = async (url: string) => (await fetch(`${api}${url}`)).json();
+  const TOKEN = 'e2e-token-0123456789abcdef';
+  const getJson = async (url: string) => (await fetch(`${api}${url}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
   const cameraStatus = async () => (await getJson('/api/cameras/door')) as { source: { state: string; framesReceived: number; restarts: number; lastError?: string }; frames: { processed: number } };
 
   beforeAll(async () => {
@@ -28,6 +29,7 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     await writeConfig(config, {
       store_id: 'test-store',
       data_dir: path.join(dir, 'data'),
+      api: { tokens: [{ name: 'e2e', token: '${E2E_TOKEN}' }] },
       cameras: [{
         id: 'door',
         source: { kind: 'rtsp', url: camera.url, transport: 'tcp' },
@@ -42,6 +44,7 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     api = `http://127.0.0.1:${port}`;
     daemon = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/cli/main.ts'), 'run', '--config', config, '--port', String(port)], {
       cwd: PROJECT_ROOT,
+      env: { ...process.env, E2E_TOKEN: TOKEN },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     daemon.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
@@ -76,6 +79,17 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     expect(metrics).toMatch(/storepulse_detector_latency_seconds_count\{camera="door"\} [1-9]/);
     expect(metrics).toMatch(/storepulse_zone_occupancy\{camera="door",zone="road"\} \d/);
     expect(logs).toContain('"camera":"door"'); // structured logs with a per-camera child logger
+
+    // The crossings are stored (SQLite) and readable through the token-protected analytics API.
+    expect((await fetch(`${api}/api/v1/events`)).status).toBe(401);
+    expect((await fetch(`${api}/api/counts`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    const stored = (await getJson('/api/v1/events?type=line_crossing&camera=door')) as { events: { type: string; camera: string; line: string; direction: string; trackId?: number }[] };
+    expect(stored.events.length).toBeGreaterThanOrEqual(2);
+    expect(stored.events[0]).toMatchObject({ type: 'line_crossing', camera: 'door' });
+    expect(stored.events[0]!.trackId).toBeUndefined(); // nothing that follows a person is stored
+    const csv = await (await fetch(`${api}/api/v1/kpis?bin=1h&format=csv`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(csv.split('\r\n')[0]).toBe('bin_start,bin_end,metric,subject,value');
+    expect(csv).toMatch(/,line_(in|out),door\/L_(centre|path),[1-9]/);
   });
 
   it('survives the camera server dying and resumes by itself when it is back', async () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway/gateway.js';
+import { apiTokens } from '../../src/gateway/http/apiAuth.js';
 import { buildServer } from '../../src/gateway/http/httpServer.js';
 import type { CameraSnapshot } from '../../src/gateway/cameraPipeline.js';
 import { hasVtest, VTEST_PATH, vtestFrames } from '../helpers/fixtures.js';
@@ -29,7 +30,7 @@ async function startGateway(configPath: string) {
   const app = buildServer(gateway, ctx);
   cleanups.push(() => gateway.stop());
   const get = async (url: string) => {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${apiTokens(gateway.config)[0]!.token}` } });
     return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? res.json() : res.body };
   };
   const camera = async (id: string) => (await get(`/api/cameras/${id}`)).body as CameraSnapshot;

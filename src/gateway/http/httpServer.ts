@@ -1,11 +1,13 @@
 /**
  * The gateway's HTTP API: health and readiness for the supervisor, /metrics for Prometheus, and
- * read-only JSON status and counts. `buildServer` returns an app that is not listening yet, so
+ * token-protected JSON status, counts and the analytics API (dataRoutes.ts). `buildServer` returns an app that is not listening yet, so
  * tests use `inject()`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import type { Gateway } from '../gateway.js';
+import { apiTokens, authenticate } from './apiAuth.js';
+import { registerDataRoutes } from './dataRoutes.js';
 
 export class ApiError extends Error {
   constructor(
@@ -27,6 +29,18 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
+  });
+
+  // Everything under /api needs a token; health, readiness and metrics stay open for supervisors
+  // and Prometheus on the store network (they carry no counts per person and no configuration).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (authenticate(request.headers.authorization, apiTokens(gateway.config))) return;
+    ctx.metrics.apiAuthFailures.inc();
+    return reply
+      .status(401)
+      .header('www-authenticate', 'Bearer realm="storepulse"')
+      .send({ error: { code: 'unauthorized', message: 'send "Authorization: Bearer <token>" (api.tokens in the config, or the generated data_dir/api-token)' } });
   });
 
   app.get('/healthz', async () => ({ status: 'ok', mode: gateway.mode }));
@@ -67,6 +81,8 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
     await gateway.reload();
     return gateway.status().config;
   });
+
+  registerDataRoutes(app, gateway, ctx.now);
 
   return app;
 }

@@ -1,0 +1,47 @@
+/**
+ * Bearer-token authentication for /api. Tokens come from the config (api.tokens, values usually
+ * from the environment); with none configured, the gateway generates one on first start and keeps
+ * it in data_dir/api-token (mode 0600), so the API is never open by default.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GatewayConfig } from '../config/configSchema.js';
+
+export const TOKEN_FILE = 'api-token';
+
+const generated = new Map<string, string>();
+
+/** The generated token of a data directory, created on first use. */
+export function generatedToken(dataDir: string): string {
+  const file = path.resolve(dataDir, TOKEN_FILE);
+  let token = generated.get(file);
+  if (token) return token;
+  if (existsSync(file)) token = readFileSync(file, 'utf8').trim();
+  if (!token) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    token = randomBytes(24).toString('base64url');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  generated.set(file, token);
+  return token;
+}
+
+/** The tokens that open the API now (a config reload changes them). */
+export function apiTokens(config: GatewayConfig): { name: string; token: string }[] {
+  if (config.api.tokens.length > 0) return config.api.tokens;
+  return [{ name: 'generated', token: generatedToken(config.data_dir) }];
+}
+
+/** The name of the token presented in an Authorization header, or undefined. */
+export function authenticate(header: string | undefined, tokens: readonly { name: string; token: string }[]): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const presented = Buffer.from(match[1]!);
+  for (const t of tokens) {
+    const expected = Buffer.from(t.token);
+    if (expected.length === presented.length && timingSafeEqual(expected, presented)) return t.name;
+  }
+  return undefined;
+}
