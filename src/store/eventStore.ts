@@ -84,7 +84,7 @@ export class EventStore {
     try {
       ids = this.commit(batch);
     } catch (err) {
-      if (isDiskFull(err) && this.options.makeRoom()) {
+      if (isDiskFull(err) && this.tryMakeRoom()) {
         try {
           ids = this.commit(batch);
         } catch (retryErr) {
@@ -98,6 +98,15 @@ export class EventStore {
     batch.forEach((p, i) => p.resolve(ids[i]!));
     const events = batch.map((p) => p.event);
     for (const listener of this.listeners) listener(events);
+  }
+
+  private tryMakeRoom(): boolean {
+    try {
+      return this.options.makeRoom();
+    } catch (err) {
+      this.options.ctx.log.error({ err: (err as Error).message }, 'cannot free space in the database');
+      return false;
+    }
   }
 
   private commit(batch: readonly Pending[]): number[] {

@@ -22,7 +22,7 @@ type PrunableTable = 'events' | 'aggregates' | 'outbox';
 
 const OLDEST_FIRST: Record<PrunableTable, string> = {
   events: 'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)',
-  aggregates: 'DELETE FROM aggregates WHERE rowid IN (SELECT rowid FROM aggregates ORDER BY bin LIMIT ?)',
+  aggregates: 'DELETE FROM aggregates WHERE (size, bin) IN (SELECT size, bin FROM aggregates ORDER BY bin LIMIT ?)',
   outbox: 'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)',
 };
 
