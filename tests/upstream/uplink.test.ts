@@ -11,6 +11,7 @@ import { DataStore } from '../../src/store/dataStore.js';
 import type { UplinkStatus } from '../../src/upstream/mqttUplink.js';
 import { tempDir, testContext, until } from '../helpers/gatewayHarness.js';
 import { hasMosquitto, Mosquitto, MQTT_PASSWORD, MQTT_USER } from '../helpers/mosquitto.js';
+import { upstreamValidators } from '../helpers/upstreamSchemas.js';
 import { sequenceProblems, UpstreamSubscriber } from '../helpers/upstreamSubscriber.js';
 
 const runIf = hasMosquitto() ? describe : describe.skip;
@@ -74,6 +75,9 @@ runIf('MQTT uplink with a real mosquitto', () => {
       expect(unique[0]!.topic).toBe('storepulse/v1/paris-01/gw-1/events/sensor_reading');
       expect(unique[0]!.envelope).toMatchObject({ v: 1, store_id: 'paris-01', gateway_id: 'gw-1', kind: 'event' });
       expect(JSON.parse(subscriber.retained.get('storepulse/v1/paris-01/gw-1/status')!)).toMatchObject({ state: 'online' });
+      const schemas = upstreamValidators();
+      expect(unique.flatMap((r) => schemas.envelope(r.envelope))).toEqual([]);
+      expect(schemas.status(JSON.parse(subscriber.retained.get('storepulse/v1/paris-01/gw-1/status')!))).toEqual([]);
     } finally {
       await store.close();
       await subscriber.close();
