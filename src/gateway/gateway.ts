@@ -281,8 +281,9 @@ export class Gateway {
     const restartOnly = (['http', 'data_dir', 'detector'] as const).filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
     if (restartOnly.length) log.warn({ sections: restartOnly }, 'these settings take effect after a restart');
     const wasSafe = this.mode === 'safe';
+    // Only an edited level applies: an injected logger (tests, embedding) keeps its own otherwise.
+    if (next.log.level !== this.config.log.level) log.level = next.log.level;
     this.config = next;
-    log.level = next.log.level;
     if (wasSafe) {
       this.mode = 'running';
       this.configErrors = [];

@@ -113,6 +113,7 @@ export class DataStore {
     every(this.options.tickMs ?? 5_000, () => this.tick(), 'KPI computation');
     every(3_600_000, () => this.retention.applyRetention(), 'retention');
     every(30_000, () => this.retention.enforceQuota(), 'disk quota check');
+    this.retention.applyRetention();
     this.retention.enforceQuota();
     this.applyUpstreamConfig();
   }

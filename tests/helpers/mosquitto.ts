@@ -149,3 +149,4 @@ function mosquittoUser(): { uid?: number; gid?: number } {
   if (r.status !== 0) return {};
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
+

@@ -4,12 +4,13 @@
  * protocol version" and passes level-4 connections through to mosquitto untouched.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/gateway/config/loadConfig.js';
 import { DataStore } from '../../src/store/dataStore.js';
 import type { UplinkStatus } from '../../src/upstream/mqttUplink.js';
 import { tempDir, testContext, until } from '../helpers/gatewayHarness.js';
-import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
+import { hasMosquitto } from '../helpers/mosquitto.js';
+import { useMosquitto } from '../helpers/mosquittoSuite.js';
 import { UpstreamSubscriber } from '../helpers/upstreamSubscriber.js';
 
 /** The protocol level byte of a CONNECT packet, once enough bytes have arrived. */
@@ -47,17 +48,11 @@ function mqtt311Front(targetPort: number): Promise<{ server: net.Server; port: n
 }
 
 describe.skipIf(!hasMosquitto())('MQTT protocol fallback', () => {
-  let broker: Mosquitto;
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-  }, 30_000);
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = useMosquitto();
 
   it('falls back to MQTT 3.1.1 when the broker refuses MQTT 5, and delivers', async () => {
-    const front = await mqtt311Front(broker.ports.plain);
-    const subscriber = await UpstreamSubscriber.connect(broker.url, 'storepulse/v1/s/g-311/#', 'analytics-311');
+    const front = await mqtt311Front(broker().ports.plain);
+    const subscriber = await UpstreamSubscriber.connect(broker().url, 'storepulse/v1/s/g-311/#', 'analytics-311');
     const parsed = parseConfig({ store_id: 's', gateway_id: 'g-311', data_dir: await tempDir('mqtt311'), upstream: { mqtt: { url: `mqtt://127.0.0.1:${front.port}` } } }, {});
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
     const config = parsed.config;

@@ -5,9 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir, until } from '../helpers/gatewayHarness.js';
-import { hasMosquitto, Mosquitto } from '../helpers/mosquitto.js';
+import { hasMosquitto } from '../helpers/mosquitto.js';
+import { useMosquitto } from '../helpers/mosquittoSuite.js';
 import { sequenceProblems, UpstreamSubscriber } from '../helpers/upstreamSubscriber.js';
 
 const runIf = hasMosquitto() ? describe : describe.skip;
@@ -43,27 +44,21 @@ const killed = (child: ChildProcess): Promise<void> =>
   });
 
 runIf('SIGKILL while publishing', () => {
-  let broker: Mosquitto;
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-  }, 30_000);
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = useMosquitto();
 
   it(`loses no acknowledged event across ${KILLS} random SIGKILLs`, async () => {
-    const subscriber = await UpstreamSubscriber.connect(broker.url, 'storepulse/v1/kill-store/gw-kill/events/#', 'analytics-kill');
+    const subscriber = await UpstreamSubscriber.connect(broker().url, 'storepulse/v1/kill-store/gw-kill/events/#', 'analytics-kill');
     const dataDir = await tempDir('sigkill');
     const acked = new Set<number>();
     try {
       for (let run = 0; run < KILLS; run++) {
-        const { child, ready } = startWriter(dataDir, broker.url, run * 1_000_000, acked);
+        const { child, ready } = startWriter(dataDir, broker().url, run * 1_000_000, acked);
         await ready;
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 700));
         await killed(child);
       }
       // A last run without writes drains what the killed ones left in the outbox.
-      const { child, ready } = startWriter(dataDir, broker.url, 0, acked, ['--no-writes']);
+      const { child, ready } = startWriter(dataDir, broker().url, 0, acked, ['--no-writes']);
       await ready;
       const receivedValues = (): Set<number> => new Set(subscriber.received.map((r) => r.envelope.data.value as number));
       await until(() => [...acked].filter((v) => !receivedValues().has(v)).length, (missing) => missing === 0, 30_000, 'every acknowledged event delivered');

@@ -4,13 +4,14 @@
  * outbox keeps buffering and delivers everything, in order, once the broker is reachable.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/gateway/config/configSchema.js';
 import { parseConfig } from '../../src/gateway/config/loadConfig.js';
 import { DataStore } from '../../src/store/dataStore.js';
 import type { UplinkStatus } from '../../src/upstream/mqttUplink.js';
 import { tempDir, testContext, until } from '../helpers/gatewayHarness.js';
-import { hasMosquitto, Mosquitto, MQTT_PASSWORD, MQTT_USER } from '../helpers/mosquitto.js';
+import { hasMosquitto, MQTT_PASSWORD, MQTT_USER } from '../helpers/mosquitto.js';
+import { useMosquitto } from '../helpers/mosquittoSuite.js';
 import { upstreamValidators } from '../helpers/upstreamSchemas.js';
 import { sequenceProblems, UpstreamSubscriber } from '../helpers/upstreamSubscriber.js';
 
@@ -28,19 +29,12 @@ function config(dataDir: string, mqtt: Record<string, unknown>, gatewayId = 'gw-
 const reading = (n: number) => ({ type: 'sensor_reading' as const, ts: Date.now(), sensor: 'probe', value: n });
 
 runIf('MQTT uplink with a real mosquitto', () => {
-  let broker: Mosquitto;
-
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-  }, 30_000);
-  afterAll(async () => {
-    await broker?.stop();
-  });
+  const broker = useMosquitto();
 
   it('delivers everything in order with no sequence gap across a broker outage', async () => {
-    const subscriber = await UpstreamSubscriber.connect(broker.url, 'storepulse/v1/paris-01/gw-1/#', 'analytics-outage');
+    const subscriber = await UpstreamSubscriber.connect(broker().url, 'storepulse/v1/paris-01/gw-1/#', 'analytics-outage');
     const dir = await tempDir('uplink-outage');
-    const cfg = config(dir, { url: broker.url });
+    const cfg = config(dir, { url: broker().url });
     const store = DataStore.open({ ctx: testContext(), config: () => cfg });
     store.start();
     try {
@@ -57,12 +51,12 @@ runIf('MQTT uplink with a real mosquitto', () => {
       };
       await writeFor(1000);
       await until(() => subscriber.received.length, (c) => c > 0, 10_000, 'first deliveries');
-      await broker.stop();
+      await broker().stop();
       await writeFor(1500); // the broker is down: everything goes to the outbox only
       const during = store.status().upstream as UplinkStatus;
       expect(during.state).not.toBe('connected');
       expect(during.backlog).toBeGreaterThan(0);
-      await broker.restart();
+      await broker().restart();
       await writeFor(1000);
       await until(() => store.status().upstream.backlog, (b) => b === 0, 20_000, 'outbox drained');
       await until(() => subscriber.unique().filter((r) => r.envelope.data.type === 'sensor_reading').length, (c) => c >= acked.length, 10_000, 'all readings received');
@@ -83,7 +77,7 @@ runIf('MQTT uplink with a real mosquitto', () => {
       await subscriber.close();
     }
     // A clean stop replaces the retained status with "offline".
-    const late = await UpstreamSubscriber.connect(broker.url, 'storepulse/v1/paris-01/gw-1/status');
+    const late = await UpstreamSubscriber.connect(broker().url, 'storepulse/v1/paris-01/gw-1/status');
     await until(() => late.retained.get('storepulse/v1/paris-01/gw-1/status'), (s) => s !== undefined, 5_000, 'retained status');
     expect(JSON.parse(late.retained.get('storepulse/v1/paris-01/gw-1/status')!)).toMatchObject({ state: 'offline', reason: 'shutdown' });
     await late.close();
@@ -92,8 +86,8 @@ runIf('MQTT uplink with a real mosquitto', () => {
   it('refuses wrong credentials and an untrusted certificate clearly, and keeps buffering', async () => {
     const dir = await tempDir('uplink-auth');
     const cases = [
-      { mqtt: { url: broker.authUrl, username: MQTT_USER, password: 'wrong' }, reason: 'auth', message: /refused the login/ },
-      { mqtt: { url: broker.tlsUrl, username: MQTT_USER, password: MQTT_PASSWORD }, reason: 'tls', message: /not trusted.*upstream\.mqtt\.ca/ },
+      { mqtt: { url: broker().authUrl, username: MQTT_USER, password: 'wrong' }, reason: 'auth', message: /refused the login/ },
+      { mqtt: { url: broker().tlsUrl, username: MQTT_USER, password: MQTT_PASSWORD }, reason: 'tls', message: /not trusted.*upstream\.mqtt\.ca/ },
     ];
     for (const [i, c] of cases.entries()) {
       const cfg = config(path.join(dir, String(i)), c.mqtt, `gw-bad-${i}`);
@@ -113,8 +107,8 @@ runIf('MQTT uplink with a real mosquitto', () => {
   }, 60_000);
 
   it('publishes over TLS with the CA and a password (MQTT 5)', async () => {
-    const subscriber = await UpstreamSubscriber.connect(broker.url, 'storepulse/v1/paris-01/gw-tls/#', 'analytics-tls');
-    const cfg = config(await tempDir('uplink-tls'), { url: broker.tlsUrl, username: MQTT_USER, password: MQTT_PASSWORD, ca: broker.caFile }, 'gw-tls');
+    const subscriber = await UpstreamSubscriber.connect(broker().url, 'storepulse/v1/paris-01/gw-tls/#', 'analytics-tls');
+    const cfg = config(await tempDir('uplink-tls'), { url: broker().tlsUrl, username: MQTT_USER, password: MQTT_PASSWORD, ca: broker().caFile }, 'gw-tls');
     const store = DataStore.open({ ctx: testContext(), config: () => cfg });
     store.start();
     try {
