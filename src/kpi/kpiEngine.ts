@@ -278,7 +278,7 @@ export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings
     for (const point of occupancy) if (point.ts >= from && point.ts < to) occMax = Math.max(occMax, point.value);
 
     let staff: KpiBin['staff'] = null;
-    if (staffSteps.length > 0 || staffEvents.length > 0) {
+    if (staffEvents.length > 0) {
       const entries = staffSteps.filter((s) => s.entered && s.ts >= from && s.ts < to).length;
       const presentMean = stepMean(
         staffSteps.map((s) => ({ ts: s.ts, value: s.present })),
