@@ -13,6 +13,7 @@ import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraS
 import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
 import { defaultConfig, loadConfigFile, parseConfig, type ConfigResult } from './config/loadConfig.js';
 import type { GatewayContext } from './context.js';
+import { SensorService, type SensorServiceStatus } from '../sensors/sensorService.js';
 import { DataStore, storeEventOf } from '../store/dataStore.js';
 import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
 
@@ -32,6 +33,7 @@ export interface GatewayStatus {
   detector: { state: 'off' | 'starting' | 'ready' | 'error'; workers: number; error: string | undefined };
   cameras: CameraSnapshot[];
   storage: ReturnType<DataStore['status']> | { state: 'off' | 'error'; error: string | undefined };
+  sensors: SensorServiceStatus | null;
 }
 
 export interface GatewayOptions {
@@ -74,6 +76,7 @@ export class Gateway {
   private readonly eventListeners = new Set<(event: CameraEvent) => void>();
   private dataStore: DataStore | undefined;
   private storeError: string | undefined;
+  private sensorService: SensorService | undefined;
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
@@ -142,6 +145,7 @@ export class Gateway {
       detector: { state: this.detectorState, workers: this.pool?.size ?? 0, error: this.detectorError },
       cameras: [...this.cameras.values()].map((c) => c.snapshot()),
       storage: this.dataStore?.status() ?? { state: this.storeError ? 'error' : 'off', error: this.storeError },
+      sensors: this.sensorService?.status() ?? null,
     };
   }
 
@@ -171,6 +175,8 @@ export class Gateway {
     await this.pool?.close();
     this.pool = undefined;
     this.detectorState = 'off';
+    await this.sensorService?.stop();
+    this.sensorService = undefined;
     await this.dataStore?.close();
     this.dataStore = undefined;
   }
@@ -179,9 +185,22 @@ export class Gateway {
     const { log } = this.options.ctx;
     await mkdir(path.resolve(this.config.data_dir), { recursive: true });
     this.openStore();
+    await this.applySensors();
     await this.ensurePool();
     for (const camera of this.config.cameras) if (camera.enabled) this.startCamera(camera);
     log.info({ cameras: this.cameras.size, detector: this.detectorState }, 'gateway running');
+  }
+
+  /** Sensors need the store: without one their readings could not be kept. */
+  private async applySensors(): Promise<void> {
+    if (!this.dataStore) return;
+    this.sensorService ??= new SensorService(this.options.ctx, () => this.config, this.dataStore);
+    await this.sensorService.apply();
+  }
+
+  /** The sensor side (undefined in safe mode or without storage). */
+  get sensors(): SensorService | undefined {
+    return this.sensorService;
   }
 
   private openStore(): void {
@@ -290,6 +309,7 @@ export class Gateway {
       await this.startServices();
     }
     this.dataStore?.applyUpstreamConfig();
+    if (!wasSafe) await this.applySensors();
     metrics.configValid.set(1);
     metrics.configReloads.inc({ result: 'applied' });
     this.lastReload = { at, ok: true, errors: [], changes };

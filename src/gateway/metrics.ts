@@ -49,6 +49,15 @@ export function createMetrics() {
     upstreamPublished: new Counter({ name: 'storepulse_upstream_acked_total', help: 'Messages acknowledged by the upstream broker', labelNames: ['kind'], registers: [registry] }),
     upstreamErrors: new Counter({ name: 'storepulse_upstream_errors_total', help: 'Upstream connection failures by reason', labelNames: ['reason'], registers: [registry] }),
     aggregatesComputed: new Counter({ name: 'storepulse_kpi_bins_computed_total', help: 'KPI bins computed (revision > 1: recomputed after late events)', labelNames: ['size'], registers: [registry] }),
+    sensorMessages: new Counter({ name: 'storepulse_sensor_messages_total', help: 'Sensor messages by result (accepted, rejected, duplicate)', labelNames: ['sensor', 'result'], registers: [registry] }),
+    sensorRejected: new Counter({ name: 'storepulse_sensor_rejected_total', help: 'Refused sensor messages by reason (they are in the dead-letter table)', labelNames: ['sensor', 'code'], registers: [registry] }),
+    sensorLastSeen: new Gauge({ name: 'storepulse_sensor_last_message_timestamp_seconds', help: 'When the sensor last sent a message', labelNames: ['sensor'], registers: [registry] }),
+    brokerClients: new Gauge({ name: 'storepulse_sensor_broker_clients', help: 'MQTT clients connected to the embedded broker', registers: [registry] }),
+    brokerAuthFailures: new Counter({ name: 'storepulse_sensor_broker_auth_failures_total', help: 'MQTT connections refused for wrong credentials', registers: [registry] }),
+    sensorBrokerConnected: new Gauge({ name: 'storepulse_sensor_broker_connected', help: '1 while subscribed to the external sensor broker', registers: [registry] }),
+    bleAdapterUp: new Gauge({ name: 'storepulse_ble_adapter_up', help: '1 while the Bluetooth adapter is present and scanning', registers: [registry] }),
+    bleAdverts: new Counter({ name: 'storepulse_ble_advertisements_total', help: 'BLE advertisements seen: matched an allow-list or ignored (dropped in memory)', labelNames: ['result'], registers: [registry] }),
+    blePresent: new Gauge({ name: 'storepulse_ble_present', help: '1 while a beacon or staff badge is present', labelNames: ['device'], registers: [registry] }),
     apiAuthFailures: new Counter({ name: 'storepulse_api_unauthorized_total', help: 'API requests refused for a missing or wrong token', registers: [registry] }),
   };
   return m;

@@ -58,6 +58,14 @@ export interface StaffPresence extends EventBase {
   present: boolean;
 }
 
+/** A configured BLE beacon (an asset, a display, a trolley) arriving or leaving, with its zone. */
+export interface BeaconPresence extends EventBase {
+  type: 'beacon_presence';
+  beacon: string;
+  zone?: string;
+  present: boolean;
+}
+
 export interface SensorReading extends EventBase {
   type: 'sensor_reading';
   sensor: string;
@@ -65,7 +73,7 @@ export interface SensorReading extends EventBase {
   unit?: string;
 }
 
-export type StoreEvent = LineCrossing | ZoneVisit | DoorCount | PosTransaction | FeedbackVote | StaffPresence | SensorReading;
+export type StoreEvent = LineCrossing | ZoneVisit | DoorCount | PosTransaction | FeedbackVote | StaffPresence | BeaconPresence | SensorReading;
 export type StoreEventType = StoreEvent['type'];
 
 export const STORE_EVENT_TYPES: readonly StoreEventType[] = [
@@ -75,6 +83,7 @@ export const STORE_EVENT_TYPES: readonly StoreEventType[] = [
   'pos_transaction',
   'feedback_vote',
   'staff_presence',
+  'beacon_presence',
   'sensor_reading',
 ];
 
@@ -93,6 +102,8 @@ export function eventSource(event: StoreEvent): string {
       return event.terminal;
     case 'staff_presence':
       return event.badge;
+    case 'beacon_presence':
+      return event.beacon;
   }
 }
 
@@ -104,6 +115,7 @@ export function eventSubject(event: StoreEvent): string | undefined {
     case 'zone_visit':
       return event.zone;
     case 'feedback_vote':
+    case 'beacon_presence':
       return event.zone;
     default:
       return undefined;

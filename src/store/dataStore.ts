@@ -12,6 +12,7 @@ import type { KpiSettings } from '../kpi/kpiEngine.js';
 import { eventMessage, type GatewayIdentity } from '../upstream/messages.js';
 import { MqttUplink, type UplinkStatus } from '../upstream/mqttUplink.js';
 import { getMeta, openDatabase, usedBytes, type Db } from './database.js';
+import { DeadLetters } from './deadLetters.js';
 import { EventStore } from './eventStore.js';
 import { KpiRecorder } from './kpiRecorder.js';
 import { Outbox } from './outbox.js';
@@ -52,6 +53,7 @@ export class DataStore {
   readonly outbox: Outbox;
   readonly recorder: KpiRecorder;
   readonly retention: Retention;
+  readonly deadLetters: DeadLetters;
   private uplink: MqttUplink | undefined;
   private uplinkConfig: string | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -65,6 +67,7 @@ export class DataStore {
     const { ctx, config } = options;
     this.databaseId = getMeta(db, 'database_id')!;
     this.outbox = new Outbox(db);
+    this.deadLetters = new DeadLetters(db, ctx);
     this.retention = new Retention(
       db,
       () => {
@@ -93,8 +96,8 @@ export class DataStore {
     return { storeId: c.store_id, gatewayId: c.gateway_id, databaseId: this.databaseId };
   }
 
-  record(event: StoreEvent): Promise<number> {
-    return this.events.append(event);
+  record(event: StoreEvent, sideWrite?: () => void): Promise<number> {
+    return this.events.append(event, sideWrite);
   }
 
   start(): void {
@@ -154,6 +157,7 @@ export class DataStore {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.events.flush();
+    this.deadLetters.flush();
     await this.uplink?.stop();
     this.db.close();
   }

@@ -56,6 +56,26 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'dead letters',
+    sql: `
+      -- Sensor messages that were refused, with why: an installer fixes the device from this.
+      -- The payload is kept (truncated) because it is a device's message, never a person's data.
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        sensor TEXT,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        payload_bytes INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX dead_letters_received ON dead_letters (received_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

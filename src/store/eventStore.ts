@@ -30,6 +30,7 @@ interface Pending {
   event: StoreEvent;
   resolve: (id: number) => void;
   reject: (err: Error) => void;
+  sideWrite: (() => void) | undefined;
 }
 
 export interface EventStoreOptions {
@@ -56,9 +57,13 @@ export class EventStore {
     this.insert = db.prepare('INSERT INTO events (ts, type, source, subject, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
-  append(event: StoreEvent): Promise<number> {
+  /**
+   * `sideWrite` runs in the event's transaction: state that must change exactly when the event is
+   * stored (a door counter's last total) commits or rolls back with it.
+   */
+  append(event: StoreEvent, sideWrite?: () => void): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
+      this.pending.push({ event, resolve, reject, sideWrite });
       if (this.pending.length >= (this.options.maxBatch ?? 1000)) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -113,8 +118,9 @@ export class EventStore {
     const { outbox, toMessage, ctx } = this.options;
     const now = ctx.now();
     return this.db.transaction(() =>
-      batch.map(({ event }) => {
+      batch.map(({ event, sideWrite }) => {
         const id = Number(this.insert.run(event.ts, event.type, eventSource(event), eventSubject(event) ?? null, JSON.stringify(event), now).lastInsertRowid);
+        sideWrite?.();
         const message = toMessage(event, id);
         if (message) outbox.enqueue(message, now);
         return id;

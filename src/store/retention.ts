@@ -18,9 +18,10 @@ const CHUNK = 2_000;
 /** Prune down to this share of the quota, so the next writes do not trigger pruning again at once. */
 const LOW_WATER = 0.9;
 
-type PrunableTable = 'events' | 'aggregates' | 'outbox';
+type PrunableTable = 'dead_letters' | 'events' | 'aggregates' | 'outbox';
 
 const OLDEST_FIRST: Record<PrunableTable, string> = {
+  dead_letters: 'DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?)',
   events: 'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)',
   aggregates: 'DELETE FROM aggregates WHERE (size, bin) IN (SELECT size, bin FROM aggregates ORDER BY bin LIMIT ?)',
   outbox: 'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)',
@@ -39,11 +40,13 @@ export class Retention {
     const policy = this.policyOf();
     const events = this.db.prepare('DELETE FROM events WHERE ts < ?').run(now - policy.eventsDays * DAY).changes;
     const aggregates = this.db.prepare('DELETE FROM aggregates WHERE bin < ?').run(now - policy.aggregatesDays * DAY).changes;
+    const deadLetters = this.db.prepare('DELETE FROM dead_letters WHERE received_at < ?').run(now - policy.eventsDays * DAY).changes;
+    if (deadLetters) this.ctx.metrics.storePruned.inc({ table: 'dead_letters', reason: 'retention' }, deadLetters);
     if (events) this.ctx.metrics.storePruned.inc({ table: 'events', reason: 'retention' }, events);
     if (aggregates) this.ctx.metrics.storePruned.inc({ table: 'aggregates', reason: 'retention' }, aggregates);
     if (events || aggregates) this.ctx.log.info({ events, aggregates }, 'retention: deleted rows past their retention period');
     this.giveBackSpace();
-    return { events, aggregates };
+    return { events, aggregates, dead_letters: deadLetters };
   }
 
   /**
@@ -57,8 +60,8 @@ export class Retention {
     this.ctx.metrics.storeBytes.set(used);
     if (!force && used <= policy.quotaBytes) return false;
     const target = force ? Math.min(used * LOW_WATER, policy.quotaBytes * LOW_WATER) : policy.quotaBytes * LOW_WATER;
-    const deleted: Record<PrunableTable, number> = { events: 0, aggregates: 0, outbox: 0 };
-    for (const table of ['events', 'aggregates', 'outbox'] as const) {
+    const deleted: Record<PrunableTable, number> = { dead_letters: 0, events: 0, aggregates: 0, outbox: 0 };
+    for (const table of ['dead_letters', 'events', 'aggregates', 'outbox'] as const) {
       const statement = this.db.prepare(OLDEST_FIRST[table]);
       while (usedBytes(this.db) > target) {
         const n = statement.run(CHUNK).changes;
@@ -66,8 +69,8 @@ export class Retention {
         deleted[table] += n;
       }
     }
-    const total = deleted.events + deleted.aggregates + deleted.outbox;
-    for (const table of ['events', 'aggregates', 'outbox'] as const) {
+    const total = deleted.dead_letters + deleted.events + deleted.aggregates + deleted.outbox;
+    for (const table of ['dead_letters', 'events', 'aggregates', 'outbox'] as const) {
       if (deleted[table]) this.ctx.metrics.storePruned.inc({ table, reason: 'quota' }, deleted[table]);
     }
     const details = { ...deleted, used_bytes: used, quota_bytes: policy.quotaBytes, forced: force };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isValidTimeZone } from '../../kpi/timeBins.js';
+import { sensorsSchema } from '../../sensors/sensorConfigSchema.js';
 import { checkUniqueNames, lineSchema, zoneSchema } from '../../vision/scene.js';
 
 const cameraId = z
@@ -199,6 +200,7 @@ export const gatewayConfigSchema = z
     storage: storageSchema.default(storageSchema.parse({})),
     upstream: z.object({ mqtt: mqttUpstreamSchema.optional() }).strict().default({}),
     api: apiSchema.default({ tokens: [] }),
+    sensors: sensorsSchema.default(sensorsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -211,7 +213,10 @@ export const gatewayConfigSchema = z
   });
 
 /** KPI settings must name lines and zones that exist, or the store's traffic would silently be 0. */
-function checkSceneRefs(config: { cameras: { id: string; lines: { name: string }[]; zones: { name: string }[] }[]; kpi: z.infer<typeof kpiSchema> }, ctx: z.RefinementCtx): void {
+function checkSceneRefs(
+  config: { cameras: { id: string; lines: { name: string }[]; zones: { name: string }[] }[]; kpi: z.infer<typeof kpiSchema>; sensors: z.infer<typeof sensorsSchema> },
+  ctx: z.RefinementCtx,
+): void {
   const cameras = new Map(config.cameras.map((c) => [c.id, c]));
   const check = (ref: { camera: string; line?: string; zone?: string }, path: (string | number)[]): void => {
     const camera = cameras.get(ref.camera);
@@ -219,8 +224,10 @@ function checkSceneRefs(config: { cameras: { id: string; lines: { name: string }
     if (ref.line !== undefined && !camera.lines.some((l) => l.name === ref.line)) ctx.addIssue({ code: 'custom', path: [...path, 'line'], message: `camera "${ref.camera}" has no line "${ref.line}"` });
     if (ref.zone !== undefined && !camera.zones.some((z) => z.name === ref.zone)) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `camera "${ref.camera}" has no zone "${ref.zone}"` });
   };
+  const doorCounters = new Set(config.sensors.mqtt.filter((s) => s.profile === 'door_counter').map((s) => s.id));
   config.kpi.entrances.forEach((e, i) => {
     if ('camera' in e) check(e, ['kpi', 'entrances', i]);
+    else if (!doorCounters.has(e.sensor)) ctx.addIssue({ code: 'custom', path: ['kpi', 'entrances', i, 'sensor'], message: `no door_counter sensor "${e.sensor}" in sensors.mqtt` });
   });
   if (config.kpi.outside_line) check(config.kpi.outside_line, ['kpi', 'outside_line']);
   config.kpi.queue_zones.forEach((q, i) => check(q, ['kpi', 'queue_zones', i]));

@@ -3,29 +3,15 @@
  * from the environment); with none configured, the gateway generates one on first start and keeps
  * it in data_dir/api-token (mode 0600), so the API is never open by default.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import { generatedSecret } from '../../common/secretFile.js';
 import type { GatewayConfig } from '../config/configSchema.js';
 
 export const TOKEN_FILE = 'api-token';
 
-const generated = new Map<string, string>();
-
 /** The generated token of a data directory, created on first use. */
 export function generatedToken(dataDir: string): string {
-  const file = path.resolve(dataDir, TOKEN_FILE);
-  let token = generated.get(file);
-  if (token) return token;
-  if (existsSync(file)) token = readFileSync(file, 'utf8').trim();
-  if (!token) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    token = randomBytes(24).toString('base64url');
-    writeFileSync(file, `${token}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
-  generated.set(file, token);
-  return token;
+  return generatedSecret(dataDir, TOKEN_FILE);
 }
 
 /** The tokens that open the API now (a config reload changes them). */

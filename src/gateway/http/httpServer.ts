@@ -8,6 +8,7 @@ import type { GatewayContext } from '../context.js';
 import type { Gateway } from '../gateway.js';
 import { apiTokens, authenticate } from './apiAuth.js';
 import { registerDataRoutes } from './dataRoutes.js';
+import { registerSensorRoutes } from './sensorRoutes.js';
 
 export class ApiError extends Error {
   constructor(
@@ -83,6 +84,7 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
   });
 
   registerDataRoutes(app, gateway, ctx.now);
+  registerSensorRoutes(app, gateway);
 
   return app;
 }

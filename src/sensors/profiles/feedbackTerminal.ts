@@ -1,0 +1,38 @@
+/**
+ * Satisfaction terminals: a button number (1 = worst) or a score, as an object ({"button": 3},
+ * {"score": 4}) or a bare number.
+ */
+import type { FeedbackVote } from '../../kpi/events.js';
+import type { FeedbackConfig } from '../sensorConfigSchema.js';
+import { decodeJson, eventTime, isObject, numberField, reject } from '../payload.js';
+import type { ReadOutcome, SensorProfile } from './profile.js';
+
+export class FeedbackProfile implements SensorProfile {
+  constructor(private readonly config: FeedbackConfig) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  read(payload: Uint8Array, receivedAt: number): ReadOutcome {
+    const json = decodeJson(payload);
+    if (!json.ok) return json;
+    const body = json.value;
+    let raw;
+    if (isObject(body)) {
+      raw = body.button ?? body.score;
+      if (raw === undefined) return reject('missing_field', 'expected "button" or "score"');
+    } else if (typeof body === 'number' || typeof body === 'string') {
+      raw = body;
+    } else {
+      return reject('not_object', 'expected {"button": N}, {"score": N} or a bare number');
+    }
+    const score = numberField(raw, 'button', { integer: true, min: 1, max: this.config.scale });
+    if (!score.ok) return score;
+    const ts = eventTime(body, this.config.time_field, receivedAt);
+    if (!ts.ok) return ts;
+    const vote: FeedbackVote = { type: 'feedback_vote', ts: ts.value, terminal: this.config.id, score: score.value, scale: this.config.scale };
+    if (this.config.zone !== undefined) vote.zone = this.config.zone;
+    return { ok: true, events: [vote] };
+  }
+}
