@@ -14,6 +14,8 @@ export interface Advertisement {
   device: string;
   address: string | undefined;
   rssi: number | undefined;
+  /** The data came with this signal (not remembered from an earlier one): readings are new. */
+  dataChanged: boolean;
   manufacturerData: ReadonlyMap<number, Uint8Array>;
   serviceData: ReadonlyMap<string, Uint8Array>;
 }
@@ -42,14 +44,13 @@ export class BleInterpreter {
         const change = this.presence.observe(target.key, ad.rssi, now);
         if (change) events.push(this.presenceEvent(target.target, change.present, change.ts));
       }
-      const telemetry = this.telemetry(ad, target.target.id, now);
-      events.push(...telemetry);
+      if (ad.dataChanged) events.push(...this.telemetry(ad, target.target.id, now));
     }
     for (const sensor of this.config().sensors) {
       const data = ad.manufacturerData.get(sensor.company_id);
       if (!data || !this.sensorMatches(sensor, ad.address, data)) continue;
       matched = true;
-      events.push(...this.sensorReadings(sensor, data, now));
+      if (ad.dataChanged) events.push(...this.sensorReadings(sensor, data, now));
     }
     return { matched, events };
   }

@@ -193,10 +193,29 @@ export class BluezScanner {
     if (props.RSSI) state.rssi = Number(props.RSSI.value);
     if (props.ManufacturerData) state.manufacturerData = toMap(props.ManufacturerData.value, Number);
     if (props.ServiceData) state.serviceData = toMap(props.ServiceData.value, (k) => k.toLowerCase());
-    const matched = this.options.onAdvert({ device: path, ...state, rssi: props.RSSI ? state.rssi : undefined });
+    const dataChanged = !known || props.ManufacturerData !== undefined || props.ServiceData !== undefined;
+    const matched = this.options.onAdvert({ device: path, ...state, rssi: props.RSSI ? state.rssi : undefined, dataChanged });
     // Only allow-listed devices are remembered; everyone else's phone is forgotten at once.
     if (matched) this.devices.set(path, state);
     else this.devices.delete(path);
+    // Recognised by a data-only change: its signal strength came in an earlier signal, forgotten
+    // then because the device was not yet known. Ask BlueZ for it once.
+    if (matched && !known && !props.RSSI) void this.fetchRssi(path);
+  }
+
+  private async fetchRssi(path: string): Promise<void> {
+    try {
+      const reply = await this.bus?.call(
+        new Message({ destination: 'org.bluez', path, interface: 'org.freedesktop.DBus.Properties', member: 'Get', signature: 'ss', body: [DEVICE, 'RSSI'] }),
+      );
+      const rssi = reply?.body[0] as InstanceType<typeof Variant> | undefined;
+      if (!rssi || !this.devices.has(path)) return;
+      const state = this.devices.get(path)!;
+      state.rssi = Number(rssi.value);
+      this.options.onAdvert({ device: path, ...state, dataChanged: false });
+    } catch {
+      // No RSSI yet (not heard since discovery started): the next advertisement brings it.
+    }
   }
 }
 
