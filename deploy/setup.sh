@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 
 # ffmpeg decodes the cameras; opencv-doc ships the sample footage; better-sqlite3 has no prebuilt
 # binary reachable offline, so npm compiles it (a C++ toolchain and python3 for node-gyp).
-RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3)
+# dbus and bluez: BLE badges and beacons are read through BlueZ's D-Bus API.
+RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3 dbus bluez)
 # Real peers for the tests: GStreamer's RTSP server through python3-gi (a camera) and mosquitto
-# (the upstream broker).
+# (the upstream broker and the external sensor broker); python3-dbusmock plays BlueZ on a private
+# D-Bus (there is no radio in CI).
 TEST_PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  mosquitto mosquitto-clients openssl)
+  mosquitto mosquitto-clients openssl python3-dbusmock)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
