@@ -4,6 +4,7 @@
  * a slow pool makes this camera drop stale frames, and a dead camera holds nothing up. Lines and
  * zones can be replaced while running (config reload) without losing the tracker or the totals.
  */
+import type { HeatmapGrid } from '../vision/analytics/heatmap.js';
 import type { Logger } from 'pino';
 import { footPoint, SceneAnalytics } from '../vision/analytics/sceneAnalytics.js';
 import type { AnalyticsEvent } from '../vision/analytics/trackPoint.js';
@@ -105,6 +106,10 @@ export class CameraPipeline {
     this.scene = scene;
     this.analytics = this.frameSize ? new SceneAnalytics(scene, this.frameSize.width, this.frameSize.height) : undefined;
     this.log.info({ lines: scene.lines.length, zones: scene.zones.length }, 'lines and zones reloaded');
+  }
+
+  heatmap(): HeatmapGrid | undefined {
+    return this.analytics?.heatmap.toGrid();
   }
 
   snapshot(): CameraSnapshot {

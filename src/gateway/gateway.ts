@@ -13,6 +13,8 @@ import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraS
 import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
 import { defaultConfig, loadConfigFile, parseConfig, type ConfigResult } from './config/loadConfig.js';
 import type { GatewayContext } from './context.js';
+import { LiveFrames } from '../web/liveFrames.js';
+import type { HeatmapGrid } from '../vision/analytics/heatmap.js';
 import { SensorService, type SensorServiceStatus } from '../sensors/sensorService.js';
 import { DataStore, storeEventOf } from '../store/dataStore.js';
 import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
@@ -55,7 +57,7 @@ export interface GatewayOptions {
 const RECENT_EVENTS = 1000;
 const RELOAD_DEBOUNCE_MS = 300;
 
-const withoutScene = ({ lines: _lines, zones: _zones, ...rest }: CameraConfig): string => JSON.stringify(rest);
+const withoutScene = ({ lines: _lines, zones: _zones, calibration: _calibration, ...rest }: CameraConfig): string => JSON.stringify(rest);
 const sceneOf = (c: CameraConfig): string => JSON.stringify({ lines: c.lines, zones: c.zones });
 
 export class Gateway {
@@ -77,9 +79,12 @@ export class Gateway {
   private dataStore: DataStore | undefined;
   private storeError: string | undefined;
   private sensorService: SensorService | undefined;
+  /** The newest frame and tracks per camera for the web UI's live view (memory only). */
+  readonly live: LiveFrames;
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
+    this.live = new LiveFrames(options.ctx.now);
     if (initial.ok) {
       this.config = initial.config;
     } else {
@@ -106,6 +111,16 @@ export class Gateway {
     }
     if (options.configPath && options.watchConfig) gateway.watchConfig(options.configPath);
     return gateway;
+  }
+
+  /** The config file the gateway runs from (undefined: built-in default or an object). */
+  get configPath(): string | undefined {
+    return this.options.configPath;
+  }
+
+  /** Person-seconds per cell of a camera's image since start. */
+  heatmap(id: string): HeatmapGrid | undefined {
+    return this.cameras.get(id)?.heatmap();
   }
 
   get httpHost(): string {
@@ -248,7 +263,10 @@ export class Gateway {
       ctx: this.options.ctx,
       pool: this.pool,
       onEvent: (event) => this.publish(event),
-      onTracks: this.options.onTracks,
+      onTracks: (id, frame, tracks) => {
+        this.live.update(id, frame, tracks);
+        this.options.onTracks?.(id, frame, tracks);
+      },
     });
     this.cameras.set(camera.id, pipeline);
     pipeline.start();

@@ -115,7 +115,7 @@ describe('SQLite store', () => {
     await store.record(crossing(T0 - 2 * 86_400_000));
     await store.record(crossing(T0));
     clock.now = T0;
-    expect(store.retention.applyRetention()).toEqual({ events: 1, aggregates: 0 });
+    expect(store.retention.applyRetention()).toEqual({ events: 1, aggregates: 0, dead_letters: 0 });
     expect(store.events.query({ from: 0, to: T0 + 1 })).toHaveLength(1);
     await store.close();
   });

@@ -22,6 +22,7 @@ describe('upstream JSON schemas', () => {
         data_dir: dir,
         timezone: 'Europe/Paris',
         cameras: [{ id: 'door', source: { kind: 'file', path: '/dev/null' }, lines: [{ name: 'in', points: [[0, 0.5], [1, 0.5]] }, { name: 'street', points: [[0, 0.9], [1, 0.9]] }], zones: [{ name: 'q', polygon: [[0, 0], [1, 0], [1, 1]] }] }],
+        sensors: { mqtt: [{ id: 'side', topic: 'door/side', profile: 'door_counter' }] },
         kpi: { entrances: [{ camera: 'door', line: 'in' }, { sensor: 'side' }], outside_line: { camera: 'door', line: 'street' }, queue_zones: [{ camera: 'door', zone: 'q' }] },
       },
       {},
@@ -39,6 +40,7 @@ describe('upstream JSON schemas', () => {
       { type: 'pos_transaction', ts: T0 + 4000, register: 'till-1', amount: 12.5, currency: 'EUR', items: 2 },
       { type: 'feedback_vote', ts: T0 + 5000, terminal: 'exit', zone: 'q', score: 3, scale: 4 },
       { type: 'staff_presence', ts: T0 + 6000, badge: 'badge-07', present: true },
+      { type: 'beacon_presence', ts: T0 + 6500, beacon: 'promo-display', zone: 'promo', present: true },
       { type: 'sensor_reading', ts: T0 + 7000, sensor: 'co2', value: 612, unit: 'ppm' },
     ];
     for (const e of events) await store.record(e);

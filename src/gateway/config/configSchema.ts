@@ -64,6 +64,20 @@ const motionSchema = z
   })
   .strict();
 
+const normalisedPoint = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
+const planPoint = z.tuple([z.number().min(0), z.number().min(0)]);
+
+const calibrationSchema = z
+  .object({
+    /** Four points on the floor in the image (0–1) … */
+    image_points: z.array(normalisedPoint).length(4),
+    /** … and where they are on the plan (metres from its top-left corner). */
+    plan_points: z.array(planPoint).length(4),
+    /** RMS reprojection error in metres when it was saved (shown to the installer). */
+    error_m: z.number().min(0).optional(),
+  })
+  .strict();
+
 const cameraSchema = z
   .object({
     id: cameraId,
@@ -91,6 +105,8 @@ const cameraSchema = z
     motion: motionSchema.default(motionSchema.parse({})),
     lines: z.array(lineSchema).default([]),
     zones: z.array(zoneSchema).default([]),
+    /** Image → floor-plan mapping set in the web UI (docs/web-ui.md). */
+    calibration: calibrationSchema.optional(),
   })
   .strict()
   .superRefine(checkUniqueNames);
@@ -201,6 +217,11 @@ export const gatewayConfigSchema = z
     upstream: z.object({ mqtt: mqttUpstreamSchema.optional() }).strict().default({}),
     api: apiSchema.default({ tokens: [] }),
     sensors: sensorsSchema.default(sensorsSchema.parse({})),
+    /** The store's floor plan for calibrated heatmaps: its size, and an image uploaded in the web UI. */
+    floor_plan: z
+      .object({ width_m: z.number().positive().max(1000), height_m: z.number().positive().max(1000), image: z.string().regex(/^[\w.-]+\.(png|jpg|jpeg)$/).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -9,6 +9,8 @@ import type { Gateway } from '../gateway.js';
 import { apiTokens, authenticate } from './apiAuth.js';
 import { registerDataRoutes } from './dataRoutes.js';
 import { registerSensorRoutes } from './sensorRoutes.js';
+import { WebAuth } from '../../web/webAuth.js';
+import { registerWebRoutes } from '../../web/webRoutes.js';
 
 export class ApiError extends Error {
   constructor(
@@ -34,9 +36,14 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
 
   // Everything under /api needs a token; health, readiness and metrics stay open for supervisors
   // and Prometheus on the store network (they carry no counts per person and no configuration).
+  const webAuth = new WebAuth(() => gateway.config, ctx.now);
+  webAuth.install(app);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     if (authenticate(request.headers.authorization, apiTokens(gateway.config))) return;
+    // The web UI calls the API with its session cookie: reading needs a viewer, changing an installer.
+    const session = webAuth.session(request);
+    if (session && WebAuth.allows(session, request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'installer')) return;
     ctx.metrics.apiAuthFailures.inc();
     return reply
       .status(401)
@@ -85,6 +92,7 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
 
   registerDataRoutes(app, gateway, ctx.now);
   registerSensorRoutes(app, gateway);
+  registerWebRoutes(app, gateway, ctx, webAuth);
 
   return app;
 }

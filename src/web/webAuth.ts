@@ -1,0 +1,67 @@
+/**
+ * Who is calling: a web UI session (cookie) with its role, for the UI's own routes and for the
+ * REST API when called from the browser. Every /ui/api route must declare the role it needs
+ * (`config: { role }`); a route without one makes the server refuse to start.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../gateway/config/configSchema.js';
+import { LoginLimiter } from './auth/loginLimiter.js';
+import { readCookie, SESSION_COOKIE, Sessions, type Session } from './auth/sessions.js';
+import { UserStore, type Role } from './auth/users.js';
+
+/** `public`: login and first-run setup only. */
+export type RouteRole = Role | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    role?: RouteRole;
+  }
+}
+
+const RANK: Record<RouteRole, number> = { public: 0, viewer: 1, installer: 2 };
+
+export class WebAuth {
+  readonly sessions: Sessions;
+  readonly limiter: LoginLimiter;
+  private userStore: UserStore | undefined;
+
+  constructor(
+    private readonly config: () => GatewayConfig,
+    now: () => number,
+  ) {
+    this.sessions = new Sessions(now);
+    this.limiter = new LoginLimiter(now);
+  }
+
+  /** The accounts of the current data_dir. */
+  get users(): UserStore {
+    const file = UserStore.inDataDir(this.config().data_dir).file;
+    if (this.userStore?.file !== file) this.userStore = new UserStore(file);
+    return this.userStore;
+  }
+
+  session(request: FastifyRequest): Session | undefined {
+    return this.sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
+  }
+
+  static allows(session: Session | undefined, needed: RouteRole): boolean {
+    if (needed === 'public') return true;
+    return session !== undefined && RANK[session.role] >= RANK[needed];
+  }
+
+  /** Installs the checks on the server. */
+  install(app: FastifyInstance): void {
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/ui/api/') && route.config?.role === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no role`);
+    });
+    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!request.url.startsWith('/ui/api/')) return;
+      const needed = request.routeOptions.config.role ?? 'installer';
+      const session = this.session(request);
+      if (WebAuth.allows(session, needed)) return;
+      return reply
+        .status(session ? 403 : 401)
+        .send({ error: { code: session ? 'forbidden' : 'unauthorized', message: session ? `this needs the ${needed} role` : 'log in first' } });
+    });
+  }
+}
