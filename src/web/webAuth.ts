@@ -24,6 +24,8 @@ export class WebAuth {
   readonly sessions: Sessions;
   readonly limiter: LoginLimiter;
   private userStore: UserStore | undefined;
+  /** Every route the server has, with the role it needs (tests walk this list). */
+  readonly routes: { method: string; url: string; role: RouteRole | 'token' | 'open' }[] = [];
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -53,8 +55,11 @@ export class WebAuth {
   install(app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {
       if (route.url.startsWith('/ui/api/') && route.config?.role === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no role`);
+      const role = route.url.startsWith('/ui/api/') ? route.config!.role! : route.url.startsWith('/api/') ? 'token' : 'open';
+      for (const method of [route.method].flat()) if (method !== 'HEAD') this.routes.push({ method, url: route.url, role });
     });
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    // onRequest: before the body is read or validated, so nothing of a route is reachable without the role.
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!request.url.startsWith('/ui/api/')) return;
       const needed = request.routeOptions.config.role ?? 'installer';
       const session = this.session(request);

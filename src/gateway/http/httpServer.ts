@@ -38,6 +38,7 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
   // and Prometheus on the store network (they carry no counts per person and no configuration).
   const webAuth = new WebAuth(() => gateway.config, ctx.now);
   webAuth.install(app);
+  app.decorate('webAuth', webAuth);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     if (authenticate(request.headers.authorization, apiTokens(gateway.config))) return;
