@@ -3,6 +3,7 @@
  * runs the built-in default (API on :8080, no cameras); --demo plays the sample footage as a looping
  * camera. Stops cleanly on SIGTERM/SIGINT; SIGHUP reloads the config.
  */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -24,6 +25,19 @@ function parsePort(value: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * The demo runs from a copy in ./data, so lines and zones drawn in the web UI are saved there and
+ * the repository's config/demo.yaml stays as shipped (delete data/demo.yaml to start over).
+ */
+function demoConfigCopy(): string {
+  const copy = path.resolve('data', 'demo.yaml');
+  if (!existsSync(copy)) {
+    mkdirSync(path.dirname(copy), { recursive: true });
+    copyFileSync(DEMO_CONFIG, copy);
+  }
+  return copy;
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -31,7 +45,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     options: { config: { type: 'string' }, demo: { type: 'boolean', default: false }, port: { type: 'string' } },
   });
   if (positionals.length > 0 || (values.demo && values.config)) throw new CliError(RUN_USAGE, 2);
-  const configPath = values.demo ? DEMO_CONFIG : values.config;
+  const configPath = values.demo ? demoConfigCopy() : values.config;
   const log = pino({ base: { service: 'storepulse' }, timestamp: pino.stdTimeFunctions.isoTime });
   const ctx: GatewayContext = { log, metrics: createMetrics(), now: Date.now };
 

@@ -42,13 +42,15 @@ export class LiveCanvas {
     const tick = async (): Promise<void> => {
       if (this.stopped) return;
       if (!this.canvas.isConnected && this.state) return this.stop();
+      let waiting = false;
       try {
-        await Promise.all([this.fetchFrame(), this.fetchState(), this.showHeatmap ? this.fetchHeatmap() : Promise.resolve()]);
+        [waiting] = await Promise.all([this.fetchFrame(), this.fetchState(), this.showHeatmap ? this.fetchHeatmap() : Promise.resolve()]);
       } catch {
         // Shown as the camera state on the next successful poll.
       }
       this.draw();
-      this.timer = window.setTimeout(() => void tick(), FRAME_MS);
+      // The gateway starts keeping frames when asked (202): the next one is a camera frame away.
+      this.timer = window.setTimeout(() => void tick(), waiting ? 250 : FRAME_MS);
     };
     void tick();
   }
@@ -70,11 +72,14 @@ export class LiveCanvas {
     return [p[0] * WIDTH, p[1] * HEIGHT];
   }
 
-  private async fetchFrame(): Promise<void> {
+  /** True while the gateway has no frame for us yet. */
+  private async fetchFrame(): Promise<boolean> {
     const res = await fetch(`/ui/api/cameras/${encodeURIComponent(this.camera)}/frame.jpg?mode=${this.mode}`, { credentials: 'same-origin' });
-    if (res.status !== 200) return;
+    if (res.status !== 200) return res.status === 202;
     this.image?.close();
     this.image = await createImageBitmap(await res.blob());
+    this.canvas.dataset.frames = String(Number(this.canvas.dataset.frames ?? 0) + 1);
+    return false;
   }
 
   private async fetchState(): Promise<void> {
@@ -108,7 +113,8 @@ export class LiveCanvas {
       c.strokeRect(x1, y1, x2 - x1, y2 - y1);
       c.fillStyle = '#00e0ff';
       c.font = 'bold 15px system-ui';
-      c.fillText(`#${t.id}`, x1 + 3, y1 + 16);
+      // Track ids are large and only need to tell people apart on screen.
+      c.fillText(`#${t.id % 1000}`, x1 + 3, y1 + 16);
     }
     this.extraDraw?.(c);
   }

@@ -5,7 +5,7 @@ import { fmt, h, mount, pct } from '../dom.js';
 interface Bin {
   from: string;
   to: string;
-  traffic: { in: number; out: number };
+  traffic: { in: number; out: number; by_entrance?: Record<string, unknown> };
   occupancy: { end: number; max: number };
   zones: Record<string, { visits: number; dwell_mean_s: number | null; dwell_p90_s: number | null; bounce_rate: number | null }>;
   transactions: number;
@@ -45,13 +45,20 @@ export async function dashboardPage(): Promise<void> {
       zones.set(name, acc);
     }
   }
-  const hours = bins.map((b) => new Date(b.from).getHours());
+  // Bins come in the store's time zone (ISO with its offset): the hour is the store's, not the browser's.
+  const hours = bins.map((b) => Number(b.from.slice(11, 13)));
   mount(
     h('h1', {}, 'Today'),
     h(
       'div',
       { class: 'grid' },
-      h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Visitors in'), h('div', { class: 'kpi', id: 'kpi-visitors' }, totalIn)),
+      h(
+        'div',
+        { class: 'card' },
+        h('div', { class: 'muted' }, 'Visitors in'),
+        h('div', { class: 'kpi', id: 'kpi-visitors' }, totalIn),
+        bins.length && bins.every((b) => Object.keys(b.traffic.by_entrance ?? {}).length === 0) ? h('div', { class: 'muted' }, 'no entrance configured yet (kpi.entrances: a line or a door counter)') : null,
+      ),
       h('div', { class: 'card' }, h('div', { class: 'muted' }, 'In the store now'), h('div', { class: 'kpi' }, current?.occupancy.end ?? 0), h('div', { class: 'muted' }, `peak this hour ${current?.occupancy.max ?? 0}`)),
       h('div', { class: 'card' }, h('div', { class: 'muted' }, 'Conversion'), h('div', { class: 'kpi' }, transactions > 0 && totalIn > 0 ? pct(transactions / totalIn) : '–'), h('div', { class: 'muted' }, transactions > 0 ? `${transactions} sales · ${fmt(sales, 2)}` : 'no POS data today')),
     ),
