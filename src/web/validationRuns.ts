@@ -7,19 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
+import type { ValidationResult } from './apiTypes.js';
 
-export interface ValidationResult {
-  id: string;
-  camera: string;
-  line: string;
-  by: string;
-  started_at: string;
-  finished_at: string | null;
-  manual: { in: number; out: number };
-  automatic: { in: number; out: number };
-  /** 1 − |automatic − manual| / manual per direction and overall (null without manual counts). */
-  accuracy: { in: number | null; out: number | null; total: number | null };
-}
+export type { ValidationResult };
 
 interface Running {
   result: ValidationResult;

@@ -3,18 +3,7 @@
  * short, wrong types, out-of-range and fractional numbers, impossible timestamps, missing fields,
  * oversized bodies. Each generator is invalid by construction, so "every one refused" is a real check.
  */
-
-/** mulberry32: small, fast and reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './syntheticDetections.js';
 
 export interface ProfileShape {
   /** A valid payload (the generators break it). */
@@ -30,7 +19,7 @@ const junkValues = (rand: () => number): unknown[] => ['abc', '', '1e999', 'NaN'
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
 export function malformedPayloads(shape: ProfileShape, count: number, seed: number, now: number): Buffer[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const generators: (() => Buffer)[] = [
     // Not UTF-8: a lone continuation byte inside otherwise printable text.
     () => Buffer.concat([Buffer.from(JSON.stringify(shape.valid(rand)).slice(0, 1 + Math.floor(rand() * 8))), Buffer.from([0x80 + Math.floor(rand() * 0x40)]), Buffer.from('"}')]),

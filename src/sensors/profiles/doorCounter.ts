@@ -6,8 +6,8 @@
  */
 import type { DoorCount } from '../../kpi/events.js';
 import type { DoorCounterConfig } from '../sensorConfigSchema.js';
-import { decodeJson, eventTime, isObject, numberField, reject, selectField, type Rejection } from '../payload.js';
-import type { ReadOutcome, SensorProfile } from './profile.js';
+import { isObject, numberField, reject, selectField, type JsonValue, type Rejection } from '../payload.js';
+import { JsonProfile, type ReadOutcome } from './profile.js';
 
 /** What must survive a gateway restart so the first reading after it is not lost or doubled. */
 export interface DoorCounterMemory {
@@ -18,34 +18,25 @@ export interface DoorCounterMemory {
 
 const MAX_COUNT = 2 ** 53 - 1;
 
-export class DoorCounterProfile implements SensorProfile {
+export class DoorCounterProfile extends JsonProfile<DoorCounterConfig> {
   private memory: DoorCounterMemory;
 
-  constructor(
-    private readonly config: DoorCounterConfig,
-    memory: DoorCounterMemory = {},
-  ) {
+  constructor(config: DoorCounterConfig, memory: DoorCounterMemory = {}) {
+    super(config);
     this.memory = { ...memory };
-  }
-
-  get id(): string {
-    return this.config.id;
   }
 
   snapshot(): DoorCounterMemory {
     return { ...this.memory };
   }
 
-  read(payload: Uint8Array, receivedAt: number): ReadOutcome {
-    const json = decodeJson(payload);
-    if (!json.ok) return json;
-    const body = json.value;
+  protected interpret(body: JsonValue, receivedAt: number): ReadOutcome {
     if (!isObject(body)) return reject('not_object', `a door counter sends an object such as {"${this.config.in_field}": 12, "${this.config.out_field}": 9}`);
     const inValue = numberField(selectField(body, this.config.in_field), this.config.in_field, { integer: true, min: 0, max: MAX_COUNT });
     if (!inValue.ok) return inValue;
     const outValue = numberField(selectField(body, this.config.out_field), this.config.out_field, { integer: true, min: 0, max: MAX_COUNT });
     if (!outValue.ok) return outValue;
-    const ts = eventTime(body, this.config.time_field, receivedAt);
+    const ts = this.timeOf(body, receivedAt);
     if (!ts.ok) return ts;
 
     let delta: { in: number; out: number } | Rejection | 'duplicate';

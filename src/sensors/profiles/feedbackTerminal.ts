@@ -4,20 +4,11 @@
  */
 import type { FeedbackVote } from '../../kpi/events.js';
 import type { FeedbackConfig } from '../sensorConfigSchema.js';
-import { decodeJson, eventTime, isObject, numberField, reject } from '../payload.js';
-import type { ReadOutcome, SensorProfile } from './profile.js';
+import { isObject, numberField, reject, type JsonValue } from '../payload.js';
+import { JsonProfile, type ReadOutcome } from './profile.js';
 
-export class FeedbackProfile implements SensorProfile {
-  constructor(private readonly config: FeedbackConfig) {}
-
-  get id(): string {
-    return this.config.id;
-  }
-
-  read(payload: Uint8Array, receivedAt: number): ReadOutcome {
-    const json = decodeJson(payload);
-    if (!json.ok) return json;
-    const body = json.value;
+export class FeedbackProfile extends JsonProfile<FeedbackConfig> {
+  protected interpret(body: JsonValue, receivedAt: number): ReadOutcome {
     let raw;
     if (isObject(body)) {
       raw = body.button ?? body.score;
@@ -29,7 +20,7 @@ export class FeedbackProfile implements SensorProfile {
     }
     const score = numberField(raw, 'button', { integer: true, min: 1, max: this.config.scale });
     if (!score.ok) return score;
-    const ts = eventTime(body, this.config.time_field, receivedAt);
+    const ts = this.timeOf(body, receivedAt);
     if (!ts.ok) return ts;
     const vote: FeedbackVote = { type: 'feedback_vote', ts: ts.value, terminal: this.config.id, score: score.value, scale: this.config.scale };
     if (this.config.zone !== undefined) vote.zone = this.config.zone;

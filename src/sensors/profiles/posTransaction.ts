@@ -4,25 +4,16 @@
  */
 import type { PosTransaction } from '../../kpi/events.js';
 import type { PosConfig } from '../sensorConfigSchema.js';
-import { decodeJson, eventTime, isObject, numberField, optionalString, reject } from '../payload.js';
-import type { ReadOutcome, SensorProfile } from './profile.js';
+import { isObject, numberField, optionalString, reject, type JsonValue } from '../payload.js';
+import { JsonProfile, type ReadOutcome } from './profile.js';
 
 /** Transaction ids remembered for de-duplication (a till's QoS 1 retries arrive within seconds). */
 const REMEMBERED_IDS = 10_000;
 
-export class PosProfile implements SensorProfile {
+export class PosProfile extends JsonProfile<PosConfig> {
   private readonly recentIds = new Set<string>();
 
-  constructor(private readonly config: PosConfig) {}
-
-  get id(): string {
-    return this.config.id;
-  }
-
-  read(payload: Uint8Array, receivedAt: number): ReadOutcome {
-    const json = decodeJson(payload);
-    if (!json.ok) return json;
-    const body = json.value;
+  protected interpret(body: JsonValue, receivedAt: number): ReadOutcome {
     if (!isObject(body)) return reject('not_object', 'a POS transaction is an object such as {"amount": 42.5, "register": "till-2"}');
     const amount = numberField(body.amount, 'amount', { min: 0, max: this.config.max_amount });
     if (!amount.ok) return amount.code === 'out_of_range' && (body.amount as number) < 0 ? reject('out_of_range', 'a negative amount (refund) is not a sale') : amount;
@@ -38,7 +29,7 @@ export class PosProfile implements SensorProfile {
       if (!n.ok) return n;
       items = n.value;
     }
-    const ts = eventTime(body, this.config.time_field, receivedAt);
+    const ts = this.timeOf(body, receivedAt);
     if (!ts.ok) return ts;
     if (txId.value !== undefined) {
       if (this.recentIds.has(txId.value)) return { ok: true, events: [], duplicate: true };

@@ -1,19 +1,8 @@
 /** Validation mode: tap `in` / `out` per person while watching; manual vs automatic per line. */
 import { get, post, type LiveState, type User } from '../api.js';
 import { h, mount, pct } from '../dom.js';
+import type { ValidationResult as Validation } from '../../../src/web/apiTypes.js';
 import { LiveCanvas } from '../liveCanvas.js';
-
-interface Validation {
-  id: string;
-  camera: string;
-  line: string;
-  by: string;
-  started_at: string;
-  finished_at: string | null;
-  manual: { in: number; out: number };
-  automatic: { in: number; out: number };
-  accuracy: { in: number | null; out: number | null; total: number | null };
-}
 
 export async function validatePage(camera: string, user: User): Promise<void> {
   const installer = user.role === 'installer';
