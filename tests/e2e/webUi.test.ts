@@ -2,11 +2,12 @@
  * The installer's path through the web UI in a real browser (Debian's chromium via playwright-core)
  * against a real gateway playing the sample footage as a camera: set the admin password, draw a
  * counting line on the live view, save it, see the config file change and the line's counts
- * appear; validate the line by tapping; calibrate to a floor plan; a viewer cannot edit. Saves
- * screenshots of the main screens to docs/screenshots/ (shown in the README).
+ * appear; validate the line by tapping; calibrate to a floor plan; a viewer cannot edit. Takes
+ * screenshots of the main screens (the README's come from STOREPULSE_SCREENSHOTS=docs/screenshots).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
@@ -19,7 +20,8 @@ import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { VTEST_PATH } from '../helpers/fixtures.js';
 import { tempDir, testContext, until, writeConfig } from '../helpers/gatewayHarness.js';
 
-const SHOTS = path.join(PROJECT_ROOT, 'docs', 'screenshots');
+// Screenshots go to a temp dir; `STOREPULSE_SCREENSHOTS=docs/screenshots` refreshes the README's.
+const SHOTS = process.env.STOREPULSE_SCREENSHOTS ? path.resolve(process.env.STOREPULSE_SCREENSHOTS) : path.join(os.tmpdir(), 'storepulse-screenshots');
 const PASSWORD = 'installer password 1';
 
 describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser', () => {
@@ -31,6 +33,7 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
   let configFile: string;
 
   beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
     if (!existsSync(path.join(WEB_ROOT, 'app.js'))) spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'buildWeb.mjs')], { stdio: 'inherit' });
     const dir = await tempDir('webui-e2e');
     configFile = path.join(dir, 'gateway.yaml');

@@ -152,8 +152,12 @@ export class LiveCanvas {
     const mx = (ax + bx) / 2;
     const my = (ay + by) / 2;
     arrow(c, mx - nx * 28, my - ny * 28, mx + nx * 28, my + ny * 28, '#1ad16b');
+    c.fillStyle = '#1ad16b';
+    c.font = 'bold 15px system-ui';
+    c.fillText('in', mx + nx * 40 - 7, my + ny * 40 + 5);
     const counts = this.state?.counts.lines[line.name];
-    label(c, `${line.name}  in ${counts?.in ?? 0} · out ${counts?.out ?? 0}`, mx + nx * 34 + 4, my + ny * 34 + 4, '#ffb400');
+    // The label sits at the line's first end, clear of the direction arrow in the middle.
+    label(c, `${line.name}  in ${counts?.in ?? 0} · out ${counts?.out ?? 0}`, ax + 10, ay + (ay > 30 ? -10 : 24), '#ffb400');
     if (selected) {
       handle(c, [ax, ay]);
       handle(c, [bx, by]);
