@@ -12,6 +12,7 @@ import type { GatewayContext } from '../gateway/context.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { ApiError } from '../gateway/http/httpServer.js';
 import { PROJECT_ROOT } from '../projectPaths.js';
+import { pointInPolygon } from '../vision/geometry.js';
 import { applyHomography, CalibrationError, computeHomography, isProperMapping, reprojectionError, type Pt } from '../vision/homography.js';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { clearedCookie, readCookie, SESSION_COOKIE, sessionCookie } from './auth/sessions.js';
@@ -179,10 +180,15 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     if (config.calibration) {
       // Each cell's centre placed on the plan (metres) through the calibration.
       const h = computeHomography(config.calibration.image_points as Pt[], config.calibration.plan_points as Pt[]);
+      // Only the floor the installer calibrated: cells outside its four points (walls, far aisles)
+      // are not on that plane and would land anywhere on the plan.
+      const floor = config.calibration.image_points.map(([x, y]) => ({ x, y }));
       const cells: { x: number; y: number; value: number }[] = [];
       grid.personSeconds.forEach((value, i) => {
         if (value <= 0) return;
-        const [x, y] = applyHomography(h, [((i % grid.cols) + 0.5) / grid.cols, (Math.floor(i / grid.cols) + 0.5) / grid.rows]);
+        const centre: Pt = [((i % grid.cols) + 0.5) / grid.cols, (Math.floor(i / grid.cols) + 0.5) / grid.rows];
+        if (!pointInPolygon({ x: centre[0], y: centre[1] }, floor)) return;
+        const [x, y] = applyHomography(h, centre);
         if (Number.isFinite(x) && Number.isFinite(y)) cells.push({ x: Math.round(x * 100) / 100, y: Math.round(y * 100) / 100, value });
       });
       plan = { cells };
