@@ -118,6 +118,11 @@ export class Gateway {
     return this.options.configPath;
   }
 
+  /** The environment `${NAME}` references in the config resolve against. */
+  get configEnv(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
   /** Person-seconds per cell of a camera's image since start. */
   heatmap(id: string): HeatmapGrid | undefined {
     return this.cameras.get(id)?.heatmap();
@@ -305,7 +310,7 @@ export class Gateway {
     const { log, metrics, now } = this.options.ctx;
     const file = this.options.configPath;
     if (!file) return;
-    const result = await loadConfigFile(file, this.options.env ?? process.env);
+    const result = await loadConfigFile(file, this.configEnv);
     const at = new Date(now()).toISOString();
     if (!result.ok) {
       metrics.configReloads.inc({ result: 'invalid' });

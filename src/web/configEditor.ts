@@ -30,7 +30,7 @@ export function editConfig(gateway: Gateway, describe: string, edit: (doc: Docum
     const doc = parseDocument(await readFile(file, 'utf8'));
     if (doc.errors.length) throw new ConfigEditError('the config file on disk does not parse', doc.errors.map((e) => e.message), 409);
     edit(doc);
-    const result = parseConfig(doc.toJS(), process.env);
+    const result = parseConfig(doc.toJS(), gateway.configEnv);
     if (!result.ok) throw new ConfigEditError(`${describe}: invalid`, result.errors);
     await writeFileAtomic(file, doc.toString(), { keepPrevious: true });
     await gateway.reload();

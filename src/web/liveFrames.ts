@@ -49,10 +49,6 @@ export class LiveFrames {
     this.latest.set(camera, { rgb: watched ? Buffer.from(frame.data) : undefined, width: frame.width, height: frame.height, ts: frame.timestampMs, tracks: live });
   }
 
-  forget(camera: string): void {
-    this.latest.delete(camera);
-  }
-
   tracks(camera: string): { ts: number; tracks: LiveTrack[] } | undefined {
     const l = this.latest.get(camera);
     return l && { ts: l.ts, tracks: l.tracks };

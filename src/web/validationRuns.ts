@@ -16,9 +16,14 @@ interface Running {
   baseline: { in: number; out: number };
 }
 
+/** 1 − error / manual, clamped at 0, to 0.1 %. */
+function accuracy(manual: number, error: number): number {
+  return Math.round(Math.max(0, 1 - error / manual) * 1000) / 1000;
+}
+
 export function accuracyOf(manual: number, automatic: number): number | null {
   if (manual === 0) return automatic === 0 ? null : 0;
-  return Math.round(Math.max(0, 1 - Math.abs(automatic - manual) / manual) * 1000) / 1000;
+  return accuracy(manual, Math.abs(automatic - manual));
 }
 
 export class ValidationRuns {
@@ -71,10 +76,14 @@ export class ValidationRuns {
     const now = this.counts(run.result.camera, run.result.line) ?? run.baseline;
     const r = run.result;
     r.automatic = { in: now.in - run.baseline.in, out: now.out - run.baseline.out };
-    r.accuracy = { in: accuracyOf(r.manual.in, r.automatic.in), out: accuracyOf(r.manual.out, r.automatic.out), total: null };
-    // total: 1 − (|Δin| + |Δout|) / (manual in + out): errors in either direction count.
+    // Overall: 1 − (|Δin| + |Δout|) / (manual in + out): errors in either direction count.
     const manualTotal = r.manual.in + r.manual.out;
-    r.accuracy.total = manualTotal === 0 ? null : Math.round(Math.max(0, 1 - (Math.abs(r.automatic.in - r.manual.in) + Math.abs(r.automatic.out - r.manual.out)) / manualTotal) * 1000) / 1000;
+    const totalError = Math.abs(r.automatic.in - r.manual.in) + Math.abs(r.automatic.out - r.manual.out);
+    r.accuracy = {
+      in: accuracyOf(r.manual.in, r.automatic.in),
+      out: accuracyOf(r.manual.out, r.automatic.out),
+      total: manualTotal === 0 ? null : accuracy(manualTotal, totalError),
+    };
     return { ...r, manual: { ...r.manual }, automatic: { ...r.automatic }, accuracy: { ...r.accuracy } };
   }
 

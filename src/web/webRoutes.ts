@@ -29,7 +29,8 @@ const MAX_PLAN_BYTES = 5 * 1024 * 1024;
 
 const point = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 } as const;
 
-function send(reply: FastifyReply, err: unknown): FastifyReply {
+/** Answers the errors an edit or an account change can raise with 4xx/5xx; anything else is rethrown. */
+function replyWithEditError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof ConfigEditError) return reply.status(err.status).send({ error: { code: 'invalid_config', message: err.message, details: err.errors } });
   if (err instanceof UserError || err instanceof CalibrationError) return reply.status(400).send({ error: { code: 'invalid', message: err.message } });
   throw err;
@@ -71,7 +72,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     try {
       await auth.users.create('admin', request.body.password, 'installer');
     } catch (err) {
-      return send(reply, err);
+      return replyWithEditError(reply, err);
     }
     ctx.log.info('web UI: admin password set');
     return reply.header('set-cookie', sessionCookie(auth.sessions.create('admin', 'installer'), secure(request))).send({ user: { username: 'admin', role: 'installer' } });
@@ -115,7 +116,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       try {
         await auth.users.create(request.body.username, request.body.password, request.body.role);
       } catch (err) {
-        return send(reply, err);
+        return replyWithEditError(reply, err);
       }
       return { users: auth.users.list() };
     },
@@ -124,7 +125,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     try {
       await auth.users.remove(request.params.username);
     } catch (err) {
-      return send(reply, err);
+      return replyWithEditError(reply, err);
     }
     auth.sessions.endUser(request.params.username);
     return { users: auth.users.list() };
@@ -210,7 +211,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
         ctx.log.info({ camera: request.params.id, by: auth.session(request)?.username, lines: request.body.lines.length, zones: request.body.zones.length }, 'web UI: scene saved');
         return { saved: true, ...saved, camera: cameraConfig(request.params.id) };
       } catch (err) {
-        return send(reply, err);
+        return replyWithEditError(reply, err);
       }
     },
   );
@@ -240,7 +241,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       try {
         return await editConfig(gateway, 'floor plan', (doc) => doc.set('floor_plan', doc.createNode({ width_m: request.query.width_m, height_m: request.query.height_m, image: name })));
       } catch (err) {
-        return send(reply, err);
+        return replyWithEditError(reply, err);
       }
     },
   );
@@ -255,7 +256,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
           doc.set('floor_plan', doc.createNode({ width_m: request.body.width_m, height_m: request.body.height_m, ...(image ? { image } : {}) }));
         });
       } catch (err) {
-        return send(reply, err);
+        return replyWithEditError(reply, err);
       }
     },
   );
@@ -286,7 +287,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     try {
       return calibrate(request.body);
     } catch (err) {
-      return send(reply, err);
+      return replyWithEditError(reply, err);
     }
   });
 
@@ -299,7 +300,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       });
       return { saved: true, ...result };
     } catch (err) {
-      return send(reply, err);
+      return replyWithEditError(reply, err);
     }
   });
 

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dbus from 'dbus-next';
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
+import { terminate } from './childProcess.js';
 import { tempDir } from './gatewayHarness.js';
 
 const TEMPLATE = path.join(PROJECT_ROOT, 'tests', 'peers', 'bluez_template.py');
@@ -76,11 +77,7 @@ export class BluezMock {
   async stopBluez(): Promise<void> {
     const child = this.mock;
     this.mock = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await terminate(child);
   }
 
   private async mockInterface(): Promise<MockInterface> {

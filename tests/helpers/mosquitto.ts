@@ -8,6 +8,7 @@ import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './gatewayHarness.js';
+import { terminate } from './childProcess.js';
 
 export const MQTT_USER = 'gateway';
 export const MQTT_PASSWORD = 'correct-horse';
@@ -130,11 +131,7 @@ export class Mosquitto {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await terminate(child);
   }
 
   async restart(): Promise<void> {

@@ -9,15 +9,10 @@ import type { GatewayConfig } from '../config/configSchema.js';
 
 export const TOKEN_FILE = 'api-token';
 
-/** The generated token of a data directory, created on first use. */
-export function generatedToken(dataDir: string): string {
-  return generatedSecret(dataDir, TOKEN_FILE);
-}
-
 /** The tokens that open the API now (a config reload changes them). */
 export function apiTokens(config: GatewayConfig): { name: string; token: string }[] {
   if (config.api.tokens.length > 0) return config.api.tokens;
-  return [{ name: 'generated', token: generatedToken(config.data_dir) }];
+  return [{ name: 'generated', token: generatedSecret(config.data_dir, TOKEN_FILE) }];
 }
 
 /** The name of the token presented in an Authorization header, or undefined. */

@@ -66,10 +66,6 @@ export class PresenceTracker {
     for (const track of this.tracks.values()) track.lastSeen = Math.max(track.lastSeen, now);
   }
 
-  isPresent(key: string): boolean {
-    return this.tracks.get(key)?.present ?? false;
-  }
-
   present(): string[] {
     return [...this.tracks].filter(([, t]) => t.present).map(([k]) => k);
   }

@@ -42,7 +42,7 @@ export class ExternalSubscriber {
     });
     this.client = client;
     client.handleMessage = (packet, done) => {
-      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+      const payload = Buffer.from(packet.payload);
       this.options.onMessage(packet.topic, payload).then(
         () => done(),
         (err: Error) => {

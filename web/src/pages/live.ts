@@ -121,7 +121,7 @@ export function livePage(camera: string, user: User): void {
     dirty();
     view.draw();
   });
-  window.addEventListener('mouseup', () => (drag = undefined));
+  for (const end of ['mouseup', 'mouseleave']) view.canvas.addEventListener(end, () => (drag = undefined));
 
   view.extraDraw = (c) => {
     if (pending.length === 0) return;
