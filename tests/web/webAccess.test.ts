@@ -108,6 +108,17 @@ describe('web UI access control', () => {
     expect((await app.inject({ method: 'POST', url: '/ui/api/login', remoteAddress: '10.0.0.10', payload: { username: 'admin', password: ADMIN_PASSWORD } })).statusCode).toBe(200);
   });
 
+  it('removes an account and ends its sessions, but never the last installer', async () => {
+    const login = await app.inject({ method: 'POST', url: '/ui/api/login', payload: { username: 'manager', password: VIEWER_PASSWORD } });
+    const managerCookie = cookieOf(login);
+    expect((await app.inject({ url: '/ui/api/cameras', headers: { cookie: managerCookie } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: '/ui/api/users/manager', headers: { cookie: installerCookie } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/ui/api/cameras', headers: { cookie: managerCookie } })).statusCode).toBe(401);
+    const last = await app.inject({ method: 'DELETE', url: '/ui/api/users/admin', headers: { cookie: installerCookie } });
+    expect(last.statusCode).toBe(400);
+    expect(last.json().error.message).toMatch(/at least one installer/);
+  });
+
   it('saves a scene atomically, keeps the previous file and comments, applies it live, and refuses an invalid one', async () => {
     const before = readFileSync(configFile, 'utf8');
     const scene = { lines: [{ name: 'entrance', points: [[0.1, 0.5], [0.9, 0.5]] }], zones: [{ name: 'promo', polygon: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]] }] };
