@@ -66,7 +66,7 @@ export async function analyzeCommand(argv: string[], out: (line: string) => void
       },
       onTracks: values.out
         ? (frame, tracks) => {
-            for (const t of tracks) motLines.push(formatMotLine(frame.index + 1, t.id, t.box.x1, t.box.y1, t.box.x2 - t.box.x1, t.box.y2 - t.box.y1, t.score));
+            for (const t of tracks) motLines.push(formatMotLine(frame.index + 1, t.id, t.box.x1, t.box.y1, t.box.x2 - t.box.x1, t.box.y2 - t.box.y1, t.box.score));
           }
         : undefined,
     });

@@ -5,6 +5,7 @@ import { PROJECT_ROOT } from '../projectPaths.js';
 import { CliError } from './errors.js';
 import { analyzeCommand, ANALYZE_USAGE } from './analyzeCommand.js';
 import { detectCommand, DETECT_USAGE } from './detectCommand.js';
+import { evalCommand, EVAL_USAGE } from './evalCommand.js';
 import { runCommand, RUN_USAGE } from './runCommand.js';
 
 const USAGE = `storepulse — in-store people counting and sensor gateway
@@ -14,6 +15,8 @@ commands:
                        the live gateway (API on :8080; --demo plays the sample footage as a camera)
   ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
   ${ANALYZE_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
+  ${EVAL_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
+                       accuracy against MOT ground truth: AP50, MOTA, IDF1, line and zone errors
   storepulse demo      count people on the sample footage (vtest.avi) with config/scenes/vtest.yaml`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
@@ -23,6 +26,7 @@ const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   analyze: analyzeCommand,
+  eval: evalCommand,
   run: (argv) => runCommand(argv),
   demo: (argv, out) =>
     analyzeCommand(['--source', VTEST, '--scene', path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml'), '--max-frames', '300', ...argv], out),

@@ -7,17 +7,7 @@ import type { Detection } from '../../src/vision/detection.js';
 import { iou } from '../../src/vision/detection.js';
 import type { MotBox } from '../../src/vision/eval/motFormat.js';
 
-/** mulberry32: small deterministic PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/common/seededRandom.js';
 
 export interface NoiseModel {
   jitter: number; // σ of position/size noise as a fraction of box size

@@ -2,7 +2,7 @@
  * One camera's analytics: its counting lines, zones and heatmap fed with the tracker's output.
  * Pure apart from the PNG export; timestamps come from the frames.
  */
-import type { Track } from '../tracking/byteTracker.js';
+import type { TrackedBox } from '../tracking/frameTracker.js';
 import type { Scene } from '../scene.js';
 import { CountingLine } from './countingLine.js';
 import { Heatmap } from './heatmap.js';
@@ -22,7 +22,7 @@ export interface SceneSummary {
 }
 
 /** Bottom-centre of the box, normalised: where the person stands. */
-export function footPoint(track: Track, frameWidth: number, frameHeight: number): TrackPoint {
+export function footPoint(track: TrackedBox, frameWidth: number, frameHeight: number): TrackPoint {
   return {
     trackId: track.id,
     x: Math.min(1, Math.max(0, (track.box.x1 + track.box.x2) / 2 / frameWidth)),

@@ -1,6 +1,9 @@
 import type { Detection } from '../detection.js';
 
-/** MOT Challenge text format: `frame,id,x,y,w,h,conf,class,visibility` (frame 1-based, pixels). */
+/**
+ * MOT Challenge text format: `frame,id,x,y,w,h,conf,class,visibility` (MOT16/17) or
+ * `frame,id,x,y,w,h,conf,wx,wy,wz` (MOT15); frames 1-based, pixels.
+ */
 export interface MotBox {
   /** 1-based frame number, as in the file. */
   frame: number;
@@ -28,7 +31,8 @@ export function parseMot(text: string): MotBox[] {
     if (v.length < 6 || v.slice(0, 6).some((n) => !Number.isFinite(n))) throw new Error(`MOT line ${i + 1}: "${trimmed}" is not frame,id,x,y,w,h,…`);
     boxes.push({
       frame: v[0] as number, id: v[1] as number, x: v[2] as number, y: v[3] as number, w: v[4] as number, h: v[5] as number,
-      conf: v[6] ?? 1, classId: v[7] ?? 1, visibility: v[8] ?? 1,
+      // MOT15 rows have 10 columns whose last three are world coordinates, not class and visibility.
+      conf: v[6] ?? 1, classId: v.length >= 10 ? -1 : v[7] ?? 1, visibility: v.length >= 10 ? 1 : v[8] ?? 1,
     });
   });
   return boxes;

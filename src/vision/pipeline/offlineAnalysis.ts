@@ -7,7 +7,7 @@ import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/scene
 import type { Detection, RgbFrame } from '../detection.js';
 import { readAhead } from '../readAhead.js';
 import type { Scene } from '../scene.js';
-import type { ByteTracker, Track } from '../tracking/byteTracker.js';
+import type { FrameTracker, TrackedBox } from '../tracking/frameTracker.js';
 
 export interface FrameDetector {
   detect(frame: RgbFrame): Promise<Detection[]>;
@@ -25,7 +25,7 @@ export interface AnalysisResult {
 
 export interface AnalysisHooks {
   onEvent?: (event: AnalyticsEvent) => void;
-  onTracks?: (frame: RgbFrame, tracks: Track[]) => void;
+  onTracks?: (frame: RgbFrame, tracks: TrackedBox[]) => void;
   /** Time spent in tracking + analytics per frame, for the benchmark. */
   onAnalyticsTime?: (ms: number) => void;
 }
@@ -34,7 +34,7 @@ export async function analyzeFrames(
   frames: AsyncIterable<RgbFrame>,
   scene: Scene,
   detector: FrameDetector,
-  tracker: ByteTracker,
+  tracker: FrameTracker,
   hooks: AnalysisHooks = {},
 ): Promise<AnalysisResult> {
   let analytics: SceneAnalytics | undefined;

@@ -1,0 +1,178 @@
+/**
+ * `storepulse eval --source VIDEO --gt gt.txt --scene SCENE`: how accurate the pipeline is on an
+ * annotated recording — detector AP50, tracking MOTA/IDF1, and every line's and zone's figures
+ * against the same figures computed from the annotated trajectories, for the whole sequence and
+ * its two halves, plus seeded random lines and zones over the walkable area.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { PersonDetector } from '../vision/detector/personDetector.js';
+import type { CountComparison, Compared } from '../vision/eval/countComparison.js';
+import { GroundTruthError, loadGroundTruth } from '../vision/eval/groundTruth.js';
+import { randomScene } from '../vision/eval/randomScene.js';
+import {
+  recordDetections,
+  scoreSegment,
+  standardSegments,
+  trackSegment,
+  walkableFootPoints,
+  type DetectionRecording,
+  type SegmentReport,
+} from '../vision/eval/sequenceEvaluation.js';
+import { loadScene, SceneError, type Scene } from '../vision/scene.js';
+import { ByteTracker } from '../vision/tracking/byteTracker.js';
+import { probeVideo, readVideoFrames, VideoError } from '../vision/videoFrames.js';
+import { CliError, parsePositiveInt } from './errors.js';
+
+export const EVAL_USAGE = `usage: storepulse eval --source FILE --gt MOT.txt --scene SCENE.json|yaml [--frame-offset N] [--fps N]
+                       [--model NAME|PATH] [--threads N] [--random-lines N] [--random-zones N] [--seed N]
+                       [--save-detections FILE] [--load-detections FILE] [--json]`;
+
+export async function evalCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      source: { type: 'string' },
+      gt: { type: 'string' },
+      scene: { type: 'string' },
+      'frame-offset': { type: 'string' },
+      fps: { type: 'string' },
+      model: { type: 'string' },
+      threads: { type: 'string' },
+      'random-lines': { type: 'string' },
+      'random-zones': { type: 'string' },
+      seed: { type: 'string' },
+      'save-detections': { type: 'string' },
+      'load-detections': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0 || !values.gt || !values.scene || (!values.source && !values['load-detections'])) throw new CliError(EVAL_USAGE, 2);
+  if (values.source && !existsSync(values.source)) throw new CliError(`no such file: ${values.source}`);
+  const frameOffset = parseInteger('frame-offset', values['frame-offset'] ?? '1');
+  const fps = parsePositiveInt('fps', values.fps);
+  const randomLines = parseInteger('random-lines', values['random-lines'] ?? '20');
+  const randomZones = parseInteger('random-zones', values['random-zones'] ?? '10');
+  const seed = parseInteger('seed', values.seed ?? '1');
+
+  let scene: Scene;
+  try {
+    scene = await loadScene(values.scene);
+  } catch (err) {
+    if (err instanceof SceneError) throw new CliError(`invalid scene ${values.scene}:\n  ${err.problems.join('\n  ')}`);
+    throw err;
+  }
+  let gt;
+  try {
+    gt = await loadGroundTruth(values.gt, frameOffset);
+  } catch (err) {
+    if (err instanceof GroundTruthError) throw new CliError(err.message);
+    throw err;
+  }
+
+  const tracker = new ByteTracker();
+  let recording: DetectionRecording;
+  if (values['load-detections']) {
+    recording = await loadRecording(values['load-detections']);
+  } else {
+    recording = await detectAll(values.source as string, { fps, model: values.model, threads: parsePositiveInt('threads', values.threads), lowScore: tracker.options.lowScore });
+  }
+  if (values['save-detections']) await writeFile(values['save-detections'], JSON.stringify(recording));
+
+  const lastFrame = Math.max(...recording.frames.map((f) => f.videoFrame));
+  if (gt.lastVideoFrame > lastFrame + Math.ceil((recording.frames.length > 1 ? lastFrame / (recording.frames.length - 1) : 1))) {
+    throw new CliError(
+      `the ground truth annotates video frame ${gt.lastVideoFrame} but the video ends at frame ${lastFrame}: wrong file or wrong --frame-offset (${frameOffset})?`,
+    );
+  }
+  const random = randomLines + randomZones > 0
+    ? randomScene(walkableFootPoints(gt, recording.width, recording.height), { seed, lines: randomLines, zones: randomZones })
+    : undefined;
+
+  const reports: SegmentReport[] = [];
+  for (const range of standardSegments(lastFrame)) {
+    const segment = await trackSegment(recording, range, scene, new ByteTracker());
+    reports.push(scoreSegment(recording, gt, segment, scene, random));
+  }
+  const result = {
+    source: values.source ?? values['load-detections'],
+    frames: recording.frames.length,
+    frame_size: [recording.width, recording.height],
+    ground_truth: { file: values.gt, trajectories: gt.trajectories, boxes: gt.boxes, frame_offset: frameOffset },
+    random_scene: random ? { seed, lines: randomLines, zones: randomZones } : null,
+    detect_ms_per_frame: round(recording.detectMsPerFrame, 2),
+    segments: reports,
+  };
+  if (values.json) out(JSON.stringify(result));
+  else for (const line of formatReport(reports)) out(line);
+}
+
+function parseInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--${name} must be a non-negative integer, got "${value}"`, 2);
+  return n;
+}
+
+async function detectAll(source: string, o: { fps?: number; model?: string; threads?: number; lowScore: number }): Promise<DetectionRecording> {
+  let sourceFps: number;
+  try {
+    sourceFps = (await probeVideo(source)).fps;
+  } catch (err) {
+    if (err instanceof VideoError) throw new CliError(err.message);
+    throw err;
+  }
+  // The tracker's second stage needs the weak detections: record everything down to its low score.
+  const detector = await PersonDetector.create({ model: o.model, threads: o.threads, scoreThreshold: o.lowScore });
+  try {
+    // Resampled frames are matched to annotated frames by their presentation time.
+    const videoFrameOf = o.fps && sourceFps > 0 ? (f: { timestampMs: number }) => Math.round((f.timestampMs / 1000) * sourceFps) : undefined;
+    return await recordDetections(readVideoFrames(source, { fps: o.fps }), detector, videoFrameOf);
+  } finally {
+    await detector.close();
+  }
+}
+
+async function loadRecording(file: string): Promise<DetectionRecording> {
+  let parsed: DetectionRecording;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as DetectionRecording;
+  } catch (err) {
+    throw new CliError(`cannot read detections ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) throw new CliError(`${file} is not a detections file written by --save-detections`);
+  return parsed;
+}
+
+const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
+const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
+const signedPct = (v: number | null): string => (v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`);
+const cell = (c: Compared, digits = 0): string => `${c.measured.toFixed(digits)} / ${c.truth.toFixed(digits)} (${signedPct(c.relativeError)})`;
+
+function formatCounts(counts: CountComparison): string[] {
+  const lines = counts.lines.map((l) => `    line ${l.name}: in ${cell(l.in)}, out ${cell(l.out)}`);
+  const zones = counts.zones.map((z) => `    zone ${z.name}: visits ${cell(z.visits)}, dwell s ${cell(z.dwellS, 1)}`);
+  return [
+    ...lines,
+    ...zones,
+    `    → line error ${pct(counts.lineError)} (bias ${signedPct(counts.lineBias)}), dwell error ${pct(counts.dwellError)} (bias ${signedPct(counts.dwellBias)}), visit error ${pct(counts.visitError)} (bias ${signedPct(counts.visitBias)})`,
+  ];
+}
+
+export function formatReport(reports: SegmentReport[]): string[] {
+  const rows: string[] = [];
+  for (const r of reports) {
+    const t = r.tracking;
+    rows.push(`${r.name} (video frames ${r.from}–${r.to}, ${r.frames} frames)`);
+    rows.push(`  detector AP50 ${r.detection.ap.toFixed(3)} (P ${r.detection.precision.toFixed(2)} / R ${r.detection.recall.toFixed(2)} at score 0.5)`);
+    rows.push(`  tracking MOTA ${t.mota.toFixed(3)}, IDF1 ${t.idf1.toFixed(3)}, ID switches ${t.idSwitches}, fragmentations ${t.fragmentations}, FP ${t.falsePositives}, FN ${t.misses}, ${r.trackingMsPerFrame.toFixed(3)} ms/frame`);
+    rows.push('  scene (measured / truth):');
+    rows.push(...formatCounts(r.counts));
+    if (r.randomCounts) {
+      const c = r.randomCounts;
+      rows.push(`  random scene: ${c.lines.length} lines, ${c.zones.length} zones → line error ${pct(c.lineError)} (bias ${signedPct(c.lineBias)}), dwell error ${pct(c.dwellError)} (bias ${signedPct(c.dwellBias)}), visit error ${pct(c.visitError)} (bias ${signedPct(c.visitBias)})`);
+    }
+  }
+  return rows;
+}
