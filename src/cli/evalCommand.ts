@@ -82,7 +82,9 @@ export async function evalCommand(argv: string[], out: (line: string) => void): 
   if (values['save-detections']) await writeFile(values['save-detections'], JSON.stringify(recording));
 
   const lastFrame = Math.max(...recording.frames.map((f) => f.videoFrame));
-  if (gt.lastVideoFrame > lastFrame + Math.ceil((recording.frames.length > 1 ? lastFrame / (recording.frames.length - 1) : 1))) {
+  // With --fps the decoded frames are a subsample: allow the annotations to run one step further.
+  const step = recording.frames.length > 1 ? lastFrame / (recording.frames.length - 1) : 1;
+  if (gt.lastVideoFrame > lastFrame + step) {
     throw new CliError(
       `the ground truth annotates video frame ${gt.lastVideoFrame} but the video ends at frame ${lastFrame}: wrong file or wrong --frame-offset (${frameOffset})?`,
     );

@@ -69,9 +69,12 @@ describe.skipIf(!hasMot17)('MOT17-02: counts from noisy detections vs ground tru
   const byFrame = hasMot17 ? groundTruthByFrame() : new Map();
 
   it.each([
-    // label, frame step, max total line error, max zone dwell error (measured: 10.1 %/26 % and 24.6 %/12 %)
-    ['30 fps', 1, 0.11, 0.3],
-    ['10 fps (every 3rd frame, as on a store PC)', 3, 0.26, 0.15],
+    // label, frame step, max total line error, max zone dwell error. Measured with the tracker's
+    // defaults tuned on real footage (PETS09-S2L1, issue 13): 14.5 %/18 % and 29.0 %/16 %; the
+    // previous defaults got 10.1 %/26 % and 24.6 %/12 % on these synthetic detections (one to three
+    // crossings of ~69 apart) but were far worse on the real video — see docs/benchmarks.md.
+    ['30 fps', 1, 0.16, 0.3],
+    ['10 fps (every 3rd frame, as on a store PC)', 3, 0.31, 0.18],
   ])('line counts and zone dwell against the ground truth at %s', (_label, step, maxLineError, maxDwellError) => {
     const reference = referenceCounts(byFrame, step);
     let manual = 0;

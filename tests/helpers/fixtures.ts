@@ -14,6 +14,9 @@ export const YOLOX_NANO_PATH = path.join(SHARED_DIR, 'models', 'yolox_nano_416x4
 export const hasYoloxNano = existsSync(YOLOX_NANO_PATH);
 export const MOT17_GT_PATH = path.join(SHARED_DIR, 'data', 'MOT17-02', 'gt.txt');
 export const hasMot17 = existsSync(MOT17_GT_PATH);
+/** Annotated trajectories of vtest.avi (PETS09-S2L1, MOT15 format; video frame i = GT frame i+1). */
+export const PETS09_GT_PATH = path.join(SHARED_DIR, 'data', 'PETS09-S2L1', 'gt.txt');
+export const hasPets09 = existsSync(PETS09_GT_PATH);
 
 /** Frames of vtest.avi with the given indices (decoded once, in order). */
 export async function vtestFrames(indices: number[]): Promise<RgbFrame[]> {
