@@ -34,7 +34,7 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
         id: 'door',
         source: { kind: 'rtsp', url: camera.url, transport: 'tcp' },
         fps: 5,
-        stall_timeout_s: 3,
+        stall_timeout_s: 15, // longer than a loaded machine takes to (re)connect and decode a first frame
         reconnect: { initial_s: 0.5, max_s: 2 },
         lines: [{ name: 'L_centre', points: [[0.52, 0.3], [0.52, 0.95]] }, { name: 'L_path', points: [[0.25, 0.75], [0.25, 0.3]] }],
         zones: [{ name: 'road', polygon: [[0.0, 0.42], [0.55, 0.45], [0.98, 0.35], [0.98, 0.85], [0.75, 0.95], [0.0, 0.7]] }],
@@ -75,7 +75,8 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     expect(counts).toMatchObject({ store_id: 'test-store', cameras: { door: { state: 'live' } } });
     const metrics = await (await fetch(`${api}/metrics`)).text();
     expect(metrics).toMatch(/storepulse_line_crossings_total\{camera="door",line="L_(centre|path)",direction="(in|out)"\} [1-9]/);
-    expect(metrics).toMatch(/storepulse_camera_processed_fps\{camera="door"\} [1-9]/);
+    // Frames are being processed (a rate above zero), not a throughput figure that load would lower.
+    expect(Number(/storepulse_camera_processed_fps\{camera="door"\} (\S+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/storepulse_detector_latency_seconds_count\{camera="door"\} [1-9]/);
     expect(metrics).toMatch(/storepulse_zone_occupancy\{camera="door",zone="road"\} \d/);
     expect(logs).toContain('"camera":"door"'); // structured logs with a per-camera child logger
@@ -96,7 +97,7 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     const before = await cameraStatus();
     expect(before.source.state).toBe('live');
     await camera.kill();
-    const down = await until(cameraStatus, (c) => c.source.state !== 'live', 20_000, 'the outage to be noticed');
+    const down = await until(cameraStatus, (c) => c.source.state !== 'live', 30_000, 'the outage to be noticed');
     expect(['stalled', 'error', 'connecting']).toContain(down.source.state);
 
     await new Promise((r) => setTimeout(r, 3000)); // a few seconds of outage: failed reconnects

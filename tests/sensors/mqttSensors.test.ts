@@ -58,8 +58,8 @@ describe.skipIf(!hasMosquitto())('MQTT sensors', () => {
     const url = `mqtt://127.0.0.1:${port}`;
 
     // Without credentials or with a wrong password: refused, counted.
-    await expect(mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
-    await expect(mqtt.connectAsync(url, { username: SENSOR_USER.username, password: 'wrong-password', reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow(/username or password|Not authorized/i);
+    await expect(mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 30_000 })).rejects.toThrow();
+    await expect(mqtt.connectAsync(url, { username: SENSOR_USER.username, password: 'wrong-password', reconnectPeriod: 0, connectTimeout: 30_000 })).rejects.toThrow(/username or password|Not authorized/i);
     expect((await ctx.metrics.brokerAuthFailures.get()).values[0]!.value).toBe(2);
 
     const device = await mqtt.connectAsync(url, { ...SENSOR_USER, reconnectPeriod: 0 });
@@ -100,7 +100,7 @@ describe.skipIf(!hasMosquitto())('MQTT sensors', () => {
     const sensorEvents = await until(
       () => upstream.unique().filter((r) => /events\/(door_count|pos_transaction|feedback_vote|sensor_reading)$/.test(r.topic)),
       (r) => r.length === 4,
-      15_000,
+      30_000,
       'sensor events upstream',
     );
     for (const r of sensorEvents) expect(check.envelope(r.envelope)).toEqual([]);
@@ -115,14 +115,14 @@ describe.skipIf(!hasMosquitto())('MQTT sensors', () => {
     expect(storedEvents(gateway, 'door_count').map((e) => (e as { in: number }).in)).toEqual([10, 5]);
     await again.endAsync();
     await upstream.close();
-  }, 60_000);
+  }, 120_000);
 
   it('external broker: a persistent subscription on mosquitto keeps readings sent while the gateway is down', async () => {
     const dataDir = await tempDir('sensors-external');
     const ctx = testContext();
     const config = { sensors: { broker: { mode: 'external', url: broker().authUrl, username: MQTT_USER, password: MQTT_PASSWORD, client_id: `gw-sensors-${Date.now()}` }, mqtt: SENSORS } };
     let gateway = await startGateway(ctx, dataDir, config);
-    await until(() => gateway.sensors!.status().broker, (b) => b.mode === 'external' && b.connected, 10_000, 'subscription');
+    await until(() => gateway.sensors!.status().broker, (b) => b.mode === 'external' && b.connected, 30_000, 'subscription');
     const device = await mqtt.connectAsync(broker().authUrl, { username: MQTT_USER, password: MQTT_PASSWORD, reconnectPeriod: 0 });
     // The subscription is made right after CONNACK: wait until a reading gets through.
     await until(
@@ -131,12 +131,12 @@ describe.skipIf(!hasMosquitto())('MQTT sensors', () => {
         return storedEvents(gateway, 'sensor_reading').length;
       },
       (n) => n > 0,
-      10_000,
+      30_000,
       'first reading',
     );
     await device.publishAsync('store/door/main', JSON.stringify({ in: 10, out: 10 }), { qos: 1 });
     await device.publishAsync('store/door/main', JSON.stringify({ in: 13, out: 11 }), { qos: 1 });
-    await until(() => storedEvents(gateway, 'door_count'), (e) => e.length === 1, 10_000, 'door count');
+    await until(() => storedEvents(gateway, 'door_count'), (e) => e.length === 1, 30_000, 'door count');
 
     await gateway.stop();
     gateways.length = 0;
@@ -144,10 +144,10 @@ describe.skipIf(!hasMosquitto())('MQTT sensors', () => {
     await device.publishAsync('store/door/main', JSON.stringify({ in: 20, out: 15 }), { qos: 1 });
 
     gateway = await startGateway(ctx, dataDir, config);
-    const sales = await until(() => storedEvents(gateway, 'pos_transaction'), (e) => e.length === 3, 15_000, 'queued sales');
+    const sales = await until(() => storedEvents(gateway, 'pos_transaction'), (e) => e.length === 3, 30_000, 'queued sales');
     expect(sales.map((e) => (e as { amount: number }).amount).sort()).toEqual([10, 20, 30]);
-    const doors = await until(() => storedEvents(gateway, 'door_count'), (e) => e.length === 2, 10_000, 'queued door count');
+    const doors = await until(() => storedEvents(gateway, 'door_count'), (e) => e.length === 2, 30_000, 'queued door count');
     expect(doors[1]).toMatchObject({ in: 7, out: 4 });
     await device.endAsync();
-  }, 60_000);
+  }, 240_000);
 });

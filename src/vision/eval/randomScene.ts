@@ -38,7 +38,12 @@ export function randomScene(walkable: readonly Point[], options: RandomSceneOpti
     const corners = 4 + Math.floor(random() * 3);
     // Angles sorted around the centre give a star-shaped, never self-intersecting polygon.
     const angles = Array.from({ length: corners }, (_, k) => ((k + 0.2 + 0.6 * random()) / corners) * 2 * Math.PI);
-    const polygon = angles.map((t): [number, number] => [round(clamp(c.x + rx * Math.cos(t))), round(clamp(c.y + ry * Math.sin(t)))]);
+    const vertices = angles.map((t): [number, number] => [round(clamp(c.x + rx * Math.cos(t))), round(clamp(c.y + ry * Math.sin(t)))]);
+    // Near an image corner several corners clamp onto the same point; a repeated vertex would make the polygon self-touching.
+    const polygon = vertices.filter((p, k) => {
+      const next = vertices[(k + 1) % vertices.length] as [number, number];
+      return p[0] !== next[0] || p[1] !== next[1];
+    });
     const minDwell = [0, 1, 2][Math.floor(random() * 3)] as number;
     zones.push({ name: `random_zone_${i + 1}`, polygon, min_dwell_s: minDwell });
   }

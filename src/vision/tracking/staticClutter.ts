@@ -61,20 +61,19 @@ export class StaticClutterFilter {
     const o = this.options;
     this.frames += 1;
     for (const site of this.sites) site.frames += 1;
+    const claimed = this.claimSites(detections);
     const kept: Detection[] = [];
-    const seen = new Set<Site>();
-    for (const det of detections) {
-      const site = this.bestSite(det, seen);
+    detections.forEach((det, i) => {
+      const site = claimed.get(i);
       if (site) {
-        seen.add(site);
         const clutter = this.isClutter(site);
         this.observe(site, det, timestampMs);
-        if (clutter && det.score < o.highScore) continue;
+        if (clutter && det.score < o.highScore) return;
       } else {
         this.sites.push({ box: { ...det }, firstMs: timestampMs, lastMs: timestampMs, frames: 1, sightings: 1, confident: det.score >= o.highScore ? 1 : 0 });
       }
       kept.push(det);
-    }
+    });
     // Keep the list short: a site that a passer-by left behind (seen too rarely to ever be clutter) goes at once.
     this.sites = this.sites.filter(
       (s) => timestampMs - s.lastMs <= o.forgetAfterMs && (this.isClutter(s) || s.frames < 10 || s.sightings >= o.minPresence * s.frames),
@@ -94,6 +93,29 @@ export class StaticClutterFilter {
       site.sightings >= o.minPresence * site.frames &&
       site.confident <= o.maxConfidentFraction * site.sightings
     );
+  }
+
+  /**
+   * Gives each detection the unclaimed site it overlaps most (IoU ≥ `siteIou`), in list order, but
+   * weak detections first: detectors list detections by descending score, and a person walking past
+   * a learned site must not take it from the weak detection of the clutter on it, which would then
+   * be kept and start a new, unlearned site in its place.
+   */
+  private claimSites(detections: readonly Detection[]): Map<number, Site> {
+    const claimed = new Map<number, Site>();
+    const taken = new Set<Site>();
+    const weakFirst = detections.map((_, i) => i).sort((a, b) => this.rank(detections[a] as Detection) - this.rank(detections[b] as Detection));
+    for (const i of weakFirst) {
+      const site = this.bestSite(detections[i] as Detection, taken);
+      if (!site) continue;
+      claimed.set(i, site);
+      taken.add(site);
+    }
+    return claimed;
+  }
+
+  private rank(det: Detection): number {
+    return det.score < this.options.highScore ? 0 : 1;
   }
 
   private bestSite(det: Detection, taken: Set<Site>): Site | undefined {
