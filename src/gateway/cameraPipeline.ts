@@ -44,7 +44,7 @@ export interface CameraPipelineDeps {
 export class CameraPipeline {
   private readonly source: SupervisedSource;
   private readonly gate: MotionGate;
-  private readonly tracker = new ByteTracker();
+  private readonly tracker: ByteTracker;
   private readonly log: Logger;
   private scene: Scene;
   private analytics: SceneAnalytics | undefined;
@@ -67,6 +67,8 @@ export class CameraPipeline {
     const config = currentConfig;
     this.log = deps.ctx.log.child({ camera: config.id });
     this.scene = { lines: config.lines, zones: config.zones };
+    const staticAfterS = config.tracking.ignore_static_after_s;
+    this.tracker = new ByteTracker({ staticClutter: staticAfterS > 0 ? { learnAfterMs: staticAfterS * 1000 } : false });
     this.gate = new MotionGate({
       enabled: config.motion.enabled,
       pixelThreshold: config.motion.pixel_threshold,

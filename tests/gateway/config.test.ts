@@ -24,7 +24,16 @@ describe('gateway config', () => {
     expect(cam?.width).toBeUndefined(); // the detector's input size, resolved when the camera starts
     expect(cam?.source).toEqual({ kind: 'rtsp', url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' });
     expect(cam?.motion).toEqual({ enabled: true, pixel_threshold: 18, min_changed_fraction: 0.002, force_detect_s: 2 });
+    expect(cam?.tracking).toEqual({ ignore_static_after_s: 5 });
     expect(Object.isFrozen(result.config.cameras)).toBe(true);
+  });
+
+  it('lets an installer turn the static-object filter off, but not set a negative delay', () => {
+    const off = parseConfig({ cameras: [camera({ tracking: { ignore_static_after_s: 0 } })] }, {});
+    expect(off.ok && off.config.cameras[0]?.tracking.ignore_static_after_s).toBe(0);
+    const negative = parseConfig({ cameras: [camera({ tracking: { ignore_static_after_s: -1 } })] }, {});
+    expect(negative.ok).toBe(false);
+    expect(!negative.ok && negative.errors.join('\n')).toMatch(/^cameras\.0\.tracking\.ignore_static_after_s: /m);
   });
 
   it('reads secrets from the environment and names a missing variable by path', () => {

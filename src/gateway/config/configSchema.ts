@@ -64,6 +64,18 @@ const motionSchema = z
   })
   .strict();
 
+const trackingSchema = z
+  .object({
+    /**
+     * Weak detections that have not moved for this long are taken for an object (a cone, a sign post,
+     * a mannequin) and ignored: no track lives on them, no zone fills with their dwell. A person
+     * standing still is still counted while the detector is confident about them. 0 turns it off
+     * (e.g. a queue where people stand half-hidden for minutes).
+     */
+    ignore_static_after_s: z.number().min(0).max(3600).default(5),
+  })
+  .strict();
+
 const normalisedPoint = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
 const planPoint = z.tuple([z.number().min(0), z.number().min(0)]);
 
@@ -103,6 +115,7 @@ const cameraSchema = z
       .strict()
       .default({ initial_s: 0.5, max_s: 5 }),
     motion: motionSchema.default(motionSchema.parse({})),
+    tracking: trackingSchema.default(trackingSchema.parse({})),
     lines: z.array(lineSchema).default([]),
     zones: z.array(zoneSchema).default([]),
     /** Image → floor-plan mapping set in the web UI (docs/web-ui.md). */
