@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { AnalyticsEvent } from '../vision/analytics/trackPoint.js';
 import { PersonDetector } from '../vision/detector/personDetector.js';
 import { formatMotLine } from '../vision/eval/motFormat.js';
@@ -14,27 +13,23 @@ import { analyzeFrames } from '../vision/pipeline/offlineAnalysis.js';
 import { loadScene, SceneError } from '../vision/scene.js';
 import { ByteTracker } from '../vision/tracking/byteTracker.js';
 import { readVideoFrames } from '../vision/videoFrames.js';
+import { ANALYZE, DEMO } from './commandSpecs.js';
 import { CliError, parsePositiveInt } from './errors.js';
+import { parseCommandArgs, usageLine, type ParsedArgs } from './options.js';
 
-export const ANALYZE_USAGE = `usage: storepulse analyze --source FILE|URL --scene SCENE.json|yaml [--fps N] [--model NAME|PATH] [--out DIR] [--json]
-                          [--threads N] [--max-frames N]`;
+export const ANALYZE_USAGE = usageLine(ANALYZE);
 
 export async function analyzeCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      source: { type: 'string' },
-      scene: { type: 'string' },
-      fps: { type: 'string' },
-      model: { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      threads: { type: 'string' },
-      'max-frames': { type: 'string' },
-    },
-  });
-  if (positionals.length > 0 || !values.source || !values.scene) throw new CliError(ANALYZE_USAGE, 2);
+  await analyze(parseCommandArgs(ANALYZE, argv), ANALYZE_USAGE, out);
+}
+
+/** `storepulse demo`: analyze with the sample footage and its scene as defaults. */
+export async function demoCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  await analyze(parseCommandArgs(DEMO, argv), usageLine(DEMO), out);
+}
+
+async function analyze({ values, positionals }: ParsedArgs<typeof ANALYZE>, usage: string, out: (line: string) => void): Promise<void> {
+  if (positionals.length > 0 || !values.source || !values.scene) throw new CliError(usage, 2);
   const source = values.source;
   if (!/^[a-z]+:\/\//i.test(source) && !existsSync(source)) throw new CliError(`no such file: ${source}`);
   let scene;

@@ -1,31 +1,20 @@
 /** `storepulse detect <image|video>`: person boxes per frame, as JSON lines or a readable summary. */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { writeAnnotatedFrame } from '../vision/annotate.js';
 import type { Detection, RgbFrame } from '../vision/detection.js';
 import { PersonDetector } from '../vision/detector/personDetector.js';
 import { isImagePath, loadImageFrame } from '../vision/imageFrames.js';
 import { readVideoFrames } from '../vision/videoFrames.js';
+import { DETECT } from './commandSpecs.js';
 import { CliError, parseFraction, parsePositiveInt } from './errors.js';
+import { parseCommandArgs, usageLine } from './options.js';
 
-export const DETECT_USAGE = `usage: storepulse detect <image|video> [--model NAME|PATH] [--max-frames N] [--json] [--annotate OUT.png]
-                         [--threads N] [--score 0..1]`;
+export const DETECT_USAGE = usageLine(DETECT);
 
 const round = (v: number): number => Math.round(v * 10) / 10;
 
 export async function detectCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      'max-frames': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      annotate: { type: 'string' },
-      threads: { type: 'string' },
-      score: { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseCommandArgs(DETECT, argv);
   const input = positionals[0];
   if (!input || positionals.length > 1) throw new CliError(DETECT_USAGE, 2);
   const isUrl = /^[a-z]+:\/\//i.test(input);

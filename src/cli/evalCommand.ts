@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { PersonDetector } from '../vision/detector/personDetector.js';
 import type { CountComparison, Compared } from '../vision/eval/countComparison.js';
 import { GroundTruthError, loadGroundTruth } from '../vision/eval/groundTruth.js';
@@ -23,39 +22,21 @@ import {
 import { loadScene, SceneError, type Scene } from '../vision/scene.js';
 import { ByteTracker } from '../vision/tracking/byteTracker.js';
 import { probeVideo, readVideoFrames, VideoError } from '../vision/videoFrames.js';
+import { EVAL } from './commandSpecs.js';
 import { CliError, parsePositiveInt } from './errors.js';
+import { parseCommandArgs, usageLine } from './options.js';
 
-export const EVAL_USAGE = `usage: storepulse eval --source FILE --gt MOT.txt --scene SCENE.json|yaml [--frame-offset N] [--fps N]
-                       [--model NAME|PATH] [--threads N] [--random-lines N] [--random-zones N] [--seed N]
-                       [--save-detections FILE] [--load-detections FILE] [--json]`;
+export const EVAL_USAGE = usageLine(EVAL);
 
 export async function evalCommand(argv: string[], out: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      source: { type: 'string' },
-      gt: { type: 'string' },
-      scene: { type: 'string' },
-      'frame-offset': { type: 'string' },
-      fps: { type: 'string' },
-      model: { type: 'string' },
-      threads: { type: 'string' },
-      'random-lines': { type: 'string' },
-      'random-zones': { type: 'string' },
-      seed: { type: 'string' },
-      'save-detections': { type: 'string' },
-      'load-detections': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseCommandArgs(EVAL, argv);
   if (positionals.length > 0 || !values.gt || !values.scene || (!values.source && !values['load-detections'])) throw new CliError(EVAL_USAGE, 2);
   if (values.source && !existsSync(values.source)) throw new CliError(`no such file: ${values.source}`);
-  const frameOffset = parseInteger('frame-offset', values['frame-offset'] ?? '1');
+  const frameOffset = parseInteger('frame-offset', values['frame-offset']);
   const fps = parsePositiveInt('fps', values.fps);
-  const randomLines = parseInteger('random-lines', values['random-lines'] ?? '20');
-  const randomZones = parseInteger('random-zones', values['random-zones'] ?? '10');
-  const seed = parseInteger('seed', values.seed ?? '1');
+  const randomLines = parseInteger('random-lines', values['random-lines']);
+  const randomZones = parseInteger('random-zones', values['random-zones']);
+  const seed = parseInteger('seed', values.seed);
 
   let scene: Scene;
   try {

@@ -1,54 +1,77 @@
 #!/usr/bin/env node
 /** storepulse command line: dispatches sub-commands and turns every error into one line and an exit code. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../projectPaths.js';
+import { analyzeCommand, demoCommand } from './analyzeCommand.js';
+import { COMMAND_SPECS } from './commandSpecs.js';
+import { detectCommand } from './detectCommand.js';
 import { CliError } from './errors.js';
-import { analyzeCommand, ANALYZE_USAGE } from './analyzeCommand.js';
-import { detectCommand, DETECT_USAGE } from './detectCommand.js';
-import { evalCommand, EVAL_USAGE } from './evalCommand.js';
-import { runCommand, RUN_USAGE } from './runCommand.js';
-
-const USAGE = `storepulse — in-store people counting and sensor gateway
-
-commands:
-  ${RUN_USAGE.replace(/^usage: /, '')}
-                       the live gateway (API on :8080; --demo plays the sample footage as a camera)
-  ${DETECT_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
-  ${ANALYZE_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
-  ${EVAL_USAGE.replace(/^usage: /, '').replace(/\n/g, '\n  ')}
-                       accuracy against MOT ground truth: AP50, MOTA, IDF1, line and zone errors
-  storepulse demo      count people on the sample footage (vtest.avi) with config/scenes/vtest.yaml`;
+import { evalCommand } from './evalCommand.js';
+import { commandHelp, overview, UsageError, wantsHelp } from './options.js';
+import { runCommand } from './runCommand.js';
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
+type CommandName = (typeof COMMAND_SPECS)[number]['name'];
 
-const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
-
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<CommandName, Command> = {
+  run: (argv) => runCommand(argv),
   detect: detectCommand,
   analyze: analyzeCommand,
   eval: evalCommand,
-  run: (argv) => runCommand(argv),
-  demo: (argv, out) =>
-    analyzeCommand(['--source', VTEST, '--scene', path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml'), '--max-frames', '300', ...argv], out),
+  demo: demoCommand,
 };
+
+const specOf = (name: string): (typeof COMMAND_SPECS)[number] | undefined => COMMAND_SPECS.find((s) => s.name === name);
+
+/** The version in package.json, read when asked so that it is the installed one. */
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function unknownCommand(name: string): number {
+  const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+  process.stderr.write(`storepulse: ${what} (see: storepulse help)\n`);
+  return 2;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(USAGE);
+  if (name === '--version') {
+    out(version());
+    return 0;
+  }
+  if (!name || name === '--help' || name === '-h') {
+    out(overview(COMMAND_SPECS));
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`storepulse: unknown command "${name}"\n${USAGE}\n`);
-    return 2;
+  if (name === 'help') {
+    const [topic, ...extra] = rest;
+    if (extra.length > 0) {
+      process.stderr.write(`storepulse help: one command at a time, e.g. storepulse help ${topic}\n`);
+      return 2;
+    }
+    const spec = topic === undefined || topic === 'help' ? undefined : specOf(topic);
+    if (topic !== undefined && topic !== 'help' && !spec) return unknownCommand(topic);
+    out(spec ? commandHelp(spec) : overview(COMMAND_SPECS));
+    return 0;
   }
+  const spec = specOf(name);
+  if (!spec) return unknownCommand(name);
   try {
-    await command(rest, out);
+    if (wantsHelp(spec, rest)) {
+      out(commandHelp(spec));
+      return 0;
+    }
+    await COMMANDS[spec.name](rest, out);
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (err instanceof UsageError) {
+      process.stderr.write(`storepulse ${err.command}: ${err.message} (see: storepulse help ${err.command})\n`);
+      return err.exitCode;
+    }
     const exitCode = err instanceof CliError ? err.exitCode : e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
     // CliError messages are written for people (a scene's problems, one per line); anything else gets its first line.
     const message = err instanceof CliError ? e.message : e.message.split('\n')[0];

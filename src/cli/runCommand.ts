@@ -1,20 +1,21 @@
 /**
- * `storepulse run [--config FILE] [--demo] [--port N]`: the live gateway daemon. Without a config it
+ * `storepulse run [--config FILE] [--demo] [--port N]` (options: commandSpecs.ts): the live gateway daemon. Without a config it
  * runs the built-in default (API on :8080, no cameras); --demo plays the sample footage as a looping
  * camera. Stops cleanly on SIGTERM/SIGINT; SIGHUP reloads the config.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { GatewayContext } from '../gateway/context.js';
 import { Gateway } from '../gateway/gateway.js';
 import { buildServer } from '../gateway/http/httpServer.js';
 import { createMetrics } from '../gateway/metrics.js';
 import { PROJECT_ROOT } from '../projectPaths.js';
+import { RUN } from './commandSpecs.js';
 import { CliError } from './errors.js';
+import { parseCommandArgs, usageLine } from './options.js';
 
-export const RUN_USAGE = `usage: storepulse run [--config FILE] [--demo] [--port N]`;
+export const RUN_USAGE = usageLine(RUN);
 
 export const DEMO_CONFIG = path.join(PROJECT_ROOT, 'config', 'demo.yaml');
 
@@ -39,11 +40,7 @@ function demoConfigCopy(): string {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, demo: { type: 'boolean', default: false }, port: { type: 'string' } },
-  });
+  const { values, positionals } = parseCommandArgs(RUN, argv);
   if (positionals.length > 0 || (values.demo && values.config)) throw new CliError(RUN_USAGE, 2);
   const configPath = values.demo ? demoConfigCopy() : values.config;
   const log = pino({ base: { service: 'storepulse' }, timestamp: pino.stdTimeFunctions.isoTime });

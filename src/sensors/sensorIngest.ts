@@ -8,6 +8,7 @@ import type { GatewayContext } from '../gateway/context.js';
 import type { StoreEvent } from '../kpi/events.js';
 import { RateLimitedLog } from '../common/rateLimitedLog.js';
 import type { DeadLetter } from '../store/deadLetters.js';
+import { maskCardNumbers } from './cardNumbers.js';
 import { reject, type Rejection } from './payload.js';
 import { createProfile, DoorCounterProfile, type DoorCounterMemory, type SensorProfile } from './profiles/index.js';
 import type { MqttSensorConfig } from './sensorConfigSchema.js';
@@ -72,8 +73,9 @@ export class SensorIngest {
       outcome = profile.read(payload, receivedAt);
     } catch (err) {
       // A parser bug must cost one message, not the gateway.
-      outcome = reject('wrong_type', `internal parser error: ${(err as Error).message}`);
-      this.ctx.log.error({ sensor, err: (err as Error).message }, 'sensor parser failed');
+      const message = maskCardNumbers((err as Error).message);
+      outcome = reject('wrong_type', `internal parser error: ${message}`);
+      this.ctx.log.error({ sensor, err: message }, 'sensor parser failed');
     }
     if (!outcome.ok) {
       this.refuse(topic, sensor, payload, receivedAt, outcome);
@@ -98,6 +100,7 @@ export class SensorIngest {
     this.ctx.metrics.sensorMessages.inc({ sensor: label, result: 'rejected' });
     this.ctx.metrics.sensorRejected.inc({ sensor: label, code: why.code });
     this.sink.deadLetter({ receivedAt, channel: 'mqtt', topic, sensor, code: why.code, reason: why.reason, payload });
-    this.rateLimited.warn(`${label}:${why.code}`, { sensor: label, topic: topic.slice(0, 120), code: why.code, reason: why.reason }, 'sensor message refused (kept in dead letters)');
+    // The reason can quote the payload (a JSON syntax error, an out-of-range number): no card number in the log.
+    this.rateLimited.warn(`${label}:${why.code}`, { sensor: label, topic: topic.slice(0, 120), code: why.code, reason: maskCardNumbers(why.reason) }, 'sensor message refused (kept in dead letters)');
   }
 }

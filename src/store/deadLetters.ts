@@ -1,13 +1,20 @@
 /**
  * Refused sensor messages, kept with the reason so an installer can fix the device. Writes are
  * batched (a misconfigured device can send thousands a second) and bounded: the payload is
- * truncated, and retention and the disk quota prune this table first.
+ * truncated, and retention and the disk quota prune this table first. Card numbers in the payload
+ * and the reason are masked before anything is kept, whatever the profile (sensors/cardNumbers.ts).
  */
 import type { GatewayContext } from '../gateway/context.js';
+import { maskCardNumbers, maskCardNumbersInBytes } from '../sensors/cardNumbers.js';
 import type { RejectCode } from '../sensors/payload.js';
 import { isDiskFull, type Db } from './database.js';
 
 export const MAX_STORED_PAYLOAD = 1024;
+/**
+ * Masking looks this far past the stored part: a digit run that crosses the cut is then either seen
+ * whole or seen with more than 19 digits (all masked), never cut into a short unmasked piece.
+ */
+const MASK_MARGIN = 64;
 const FLUSH_AT = 500;
 
 export interface DeadLetter {
@@ -44,8 +51,13 @@ function printable(payload: Buffer): string {
   }
 }
 
+/** What is kept of a letter: masked and truncated, with the size it had. */
+interface PendingLetter extends DeadLetter {
+  payloadBytes: number;
+}
+
 export class DeadLetters {
-  private pending: DeadLetter[] = [];
+  private pending: PendingLetter[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,7 +66,8 @@ export class DeadLetters {
   ) {}
 
   add(letter: DeadLetter): void {
-    this.pending.push(letter);
+    const payload = maskCardNumbersInBytes(letter.payload.subarray(0, MAX_STORED_PAYLOAD + MASK_MARGIN)).subarray(0, MAX_STORED_PAYLOAD);
+    this.pending.push({ ...letter, reason: maskCardNumbers(letter.reason), payload: Buffer.from(payload), payloadBytes: letter.payload.length });
     if (this.pending.length >= FLUSH_AT) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), 100);
   }
@@ -71,7 +84,7 @@ export class DeadLetters {
     try {
       this.db.transaction(() => {
         for (const l of batch) {
-          insert.run(l.receivedAt, l.channel, l.topic.slice(0, 256), l.sensor ?? null, l.code, l.reason.slice(0, 500), Buffer.from(l.payload.subarray(0, MAX_STORED_PAYLOAD)), l.payload.length);
+          insert.run(l.receivedAt, l.channel, l.topic.slice(0, 256), l.sensor ?? null, l.code, l.reason.slice(0, 500), l.payload, l.payloadBytes);
         }
       })();
       this.ctx.metrics.storeWrites.inc({ table: 'dead_letters' }, batch.length);

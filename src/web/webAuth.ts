@@ -23,6 +23,8 @@ const RANK: Record<RouteRole, number> = { public: 0, viewer: 1, installer: 2 };
 export class WebAuth {
   readonly sessions: Sessions;
   readonly limiter: LoginLimiter;
+  /** Wrong first-run setup codes per address, limited like failed logins. */
+  readonly setupLimiter: LoginLimiter;
   private userStore: UserStore | undefined;
   /** Every route the server has, with the role it needs (tests walk this list). */
   readonly routes: { method: string; url: string; role: RouteRole | 'token' | 'open' }[] = [];
@@ -33,6 +35,7 @@ export class WebAuth {
   ) {
     this.sessions = new Sessions(now);
     this.limiter = new LoginLimiter(now);
+    this.setupLimiter = new LoginLimiter(now);
   }
 
   /** The accounts of the current data_dir. */

@@ -16,6 +16,7 @@ import { pointInPolygon } from '../vision/geometry.js';
 import { applyHomography, CalibrationError, computeHomography, isProperMapping, reprojectionError, type Pt } from '../vision/homography.js';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { clearedCookie, readCookie, SESSION_COOKIE, sessionCookie } from './auth/sessions.js';
+import { SetupCode } from './auth/setupCode.js';
 import { ROLES, UserError, type Role } from './auth/users.js';
 import { cameraIndex, ConfigEditError, editConfig } from './configEditor.js';
 import type { PixelateMode } from './liveFrames.js';
@@ -54,9 +55,23 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     });
   }
 
+  // ---- first run: claimed with the setup code from the box (log or data_dir/setup-code)
+  const setupCode = new SetupCode(ctx.log);
+  const dataDir = () => gateway.config.data_dir;
+  const ensureSetupCode = (): void => {
+    try {
+      if (auth.users.needsSetup) setupCode.ensure(dataDir());
+      else setupCode.erase(dataDir()); // a leftover from an interrupted setup
+    } catch (err) {
+      ctx.log.error({ err: (err as Error).message }, 'web UI: cannot write the first-run setup code');
+    }
+  };
+  ensureSetupCode();
+
   // ---- sessions
   app.get('/ui/api/session', { config: { role: 'public' } }, async (request) => {
     const session = auth.session(request);
+    if (auth.users.needsSetup) ensureSetupCode(); // the data_dir may have changed since the start
     return { setup_needed: auth.users.needsSetup, user: session ? { username: session.username, role: session.role } : null, store_id: gateway.config.store_id };
   });
 
@@ -67,26 +82,61 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     additionalProperties: false,
   } as const;
 
-  app.post<{ Body: { password: string } }>('/ui/api/setup', { config: { role: 'public' }, schema: { body: credentials } }, async (request, reply) => {
-    if (!auth.users.needsSetup) return reply.status(409).send({ error: { code: 'already_set_up', message: 'the admin password is already set: log in' } });
-    try {
-      await auth.users.create('admin', request.body.password, 'installer');
-    } catch (err) {
-      return replyWithEditError(reply, err);
-    }
-    ctx.log.info('web UI: admin password set');
-    return reply.header('set-cookie', sessionCookie(auth.sessions.create('admin', 'installer'), secure(request))).send({ user: { username: 'admin', role: 'installer' } });
-  });
+  const tooManyAttempts = (reply: FastifyReply, wait: number, what: string) =>
+    reply
+      .status(429)
+      .header('retry-after', Math.ceil(wait / 1000))
+      .send({ error: { code: 'too_many_attempts', message: `too many ${what}: try again in ${Math.ceil(wait / 60_000)} min` } });
+  let settingUp = false;
+
+  app.post<{ Body: { password: string; setup_code?: string } }>(
+    '/ui/api/setup',
+    {
+      config: { role: 'public' },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['password'],
+          properties: { password: credentials.properties.password, setup_code: { type: 'string', maxLength: 64 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!auth.users.needsSetup) return reply.status(409).send({ error: { code: 'already_set_up', message: 'the admin password is already set: log in' } });
+      const address = request.ip;
+      const wait = auth.setupLimiter.retryAfterMs(address);
+      if (wait > 0) return tooManyAttempts(reply, wait, 'wrong setup codes');
+      setupCode.ensure(dataDir()); // after a data_dir change, or if the file could not be written at start
+      const where = "it is printed in the gateway's log and in data_dir/setup-code";
+      const typed = request.body.setup_code ?? '';
+      if (typed.trim() === '') return reply.status(403).send({ error: { code: 'setup_code_required', message: `enter the setup code: ${where}` } });
+      if (!setupCode.matches(dataDir(), typed)) {
+        auth.setupLimiter.failed(address);
+        ctx.metrics.apiAuthFailures.inc();
+        ctx.log.warn({ address }, 'web UI: wrong first-run setup code');
+        return reply.status(403).send({ error: { code: 'bad_setup_code', message: `wrong setup code: ${where}` } });
+      }
+      if (settingUp) return reply.status(409).send({ error: { code: 'setup_in_progress', message: 'the admin password is being set: log in' } });
+      settingUp = true;
+      try {
+        await auth.users.create('admin', request.body.password, 'installer');
+      } catch (err) {
+        return replyWithEditError(reply, err);
+      } finally {
+        settingUp = false;
+      }
+      setupCode.erase(dataDir());
+      auth.setupLimiter.succeeded(address);
+      ctx.log.info('web UI: admin password set (the setup code is erased)');
+      return reply.header('set-cookie', sessionCookie(auth.sessions.create('admin', 'installer'), secure(request))).send({ user: { username: 'admin', role: 'installer' } });
+    },
+  );
 
   app.post<{ Body: { username?: string; password: string } }>('/ui/api/login', { config: { role: 'public' }, schema: { body: credentials } }, async (request, reply) => {
     const address = request.ip;
     const wait = auth.limiter.retryAfterMs(address);
-    if (wait > 0) {
-      return reply
-        .status(429)
-        .header('retry-after', Math.ceil(wait / 1000))
-        .send({ error: { code: 'too_many_attempts', message: `too many failed logins: try again in ${Math.ceil(wait / 60_000)} min` } });
-    }
+    if (wait > 0) return tooManyAttempts(reply, wait, 'failed logins');
     const username = request.body.username ?? 'admin';
     const role = await auth.users.verify(username, request.body.password);
     if (!role) {

@@ -1,9 +1,10 @@
 /**
  * The installer's path through the web UI in a real browser (Debian's chromium via playwright-core)
- * against a real gateway playing the sample footage as a camera: set the admin password, draw a
- * counting line on the live view, save it, see the config file change and the line's counts
- * appear; validate the line by tapping; calibrate to a floor plan; a viewer cannot edit. Takes
- * screenshots of the main screens (the README's come from STOREPULSE_SCREENSHOTS=docs/screenshots).
+ * against a real gateway playing the sample footage as a camera: claim the first run with the setup
+ * code from data_dir and set the admin password, draw a counting line on the live view, save it, see
+ * the config file change and the line's counts appear; validate the line by tapping; calibrate to a
+ * floor plan; a viewer cannot edit. Takes screenshots of the main screens (the README's come from
+ * STOREPULSE_SCREENSHOTS=docs/screenshots).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -63,14 +64,22 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     await page.mouse.click(box.x + x * box.width, box.y + y * box.height);
   };
 
-  it('first run: sets the admin password and lands on the dashboard', async () => {
+  it('first run: claims the gateway with its setup code, sets the admin password and lands on the dashboard', async () => {
     await page.goto(url);
     await page.getByText('Welcome: set the admin password').waitFor();
+    await page.getByText("printed in the gateway's log and in data_dir/setup-code").waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'setup.png') });
+    // The code only someone with access to the box has: the file the gateway wrote (also in its log).
+    const setupCode = readFileSync(path.join(gateway.config.data_dir, 'setup-code'), 'utf8').trim();
+    await page.fill('input[name=setup_code]', 'AAAA-AAAA-AAA1');
     await page.fill('input[name=password]', PASSWORD);
     await page.fill('input[name=confirm]', PASSWORD);
     await page.click('button[type=submit]');
+    await page.locator('#login-error').getByText('wrong setup code').waitFor();
+    await page.fill('input[name=setup_code]', setupCode);
+    await page.click('button[type=submit]');
     await page.locator('#kpi-visitors').waitFor();
+    expect(existsSync(path.join(gateway.config.data_dir, 'setup-code'))).toBe(false);
     expect(await page.locator('header').textContent()).toContain('admin (installer)');
   });
 

@@ -45,14 +45,17 @@ describe('web UI access control', () => {
 
   it('asks for the admin password on first run, once, and stores only a scrypt hash', async () => {
     expect((await app.inject({ url: '/ui/api/session' })).json()).toMatchObject({ setup_needed: true, user: null });
-    expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { password: 'short' } })).statusCode).toBe(400);
-    const res = await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { password: ADMIN_PASSWORD } });
+    // The first run is claimed with the setup code from the box (tests/web/setupCode.test.ts has the details).
+    expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { password: ADMIN_PASSWORD } })).statusCode).toBe(403);
+    const setup_code = readFileSync(path.join(gateway.config.data_dir, 'setup-code'), 'utf8').trim();
+    expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { setup_code, password: 'short' } })).statusCode).toBe(400);
+    const res = await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { setup_code, password: ADMIN_PASSWORD } });
     expect(res.statusCode).toBe(200);
     const setCookie = String(res.headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
     installerCookie = cookieOf(res);
-    expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { password: 'another password' } })).statusCode).toBe(409);
+    expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { setup_code, password: 'another password' } })).statusCode).toBe(409);
     const stored = readFileSync(path.join(gateway.config.data_dir, 'users.json'), 'utf8');
     expect(stored).not.toContain(ADMIN_PASSWORD);
     expect(stored).toMatch(/"hash": "scrypt\$32768\$8\$1\$/);
