@@ -34,7 +34,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # onnxruntime-node's install script would download CUDA libraries from a host a store PC cannot
-# reach; its CPU binaries ship inside the npm package (.npmrc says the same).
+# reach; its CPU binaries ship inside the npm package (package.json allowScripts says the same to npm 11).
 export ONNXRUNTIME_NODE_INSTALL=skip
 # node-gyp (better-sqlite3's build) would download Node's headers; use the installed ones when present.
 if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node_api.h ]]; then export npm_config_nodedir=/usr; fi

@@ -3,23 +3,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../projectPaths.js';
-import { analyzeCommand, demoCommand } from './analyzeCommand.js';
 import { COMMAND_SPECS } from './commandSpecs.js';
-import { detectCommand } from './detectCommand.js';
 import { CliError } from './errors.js';
-import { evalCommand } from './evalCommand.js';
 import { commandHelp, overview, UsageError, wantsHelp } from './options.js';
-import { runCommand } from './runCommand.js';
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<void>;
 type CommandName = (typeof COMMAND_SPECS)[number]['name'];
 
-const COMMANDS: Record<CommandName, Command> = {
-  run: (argv) => runCommand(argv),
-  detect: detectCommand,
-  analyze: analyzeCommand,
-  eval: evalCommand,
-  demo: demoCommand,
+// Loaded when run, so that help and --version do not wait for onnxruntime, sharp and the gateway.
+const COMMANDS: Record<CommandName, () => Promise<Command>> = {
+  run: async () => (await import('./runCommand.js')).runCommand,
+  detect: async () => (await import('./detectCommand.js')).detectCommand,
+  analyze: async () => (await import('./analyzeCommand.js')).analyzeCommand,
+  eval: async () => (await import('./evalCommand.js')).evalCommand,
+  demo: async () => (await import('./analyzeCommand.js')).demoCommand,
 };
 
 const specOf = (name: string): (typeof COMMAND_SPECS)[number] | undefined => COMMAND_SPECS.find((s) => s.name === name);
@@ -64,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       out(commandHelp(spec));
       return 0;
     }
-    await COMMANDS[spec.name](rest, out);
+    const command = await COMMANDS[spec.name]();
+    await command(rest, out);
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_SPECS } from '../../src/cli/commandSpecs.js';
-import { commandHelp, parseArgsOptions, parseCommandArgs, UsageError } from '../../src/cli/options.js';
+import { COMMAND_SPECS, DETECT, EVAL } from '../../src/cli/commandSpecs.js';
+import { commandHelp, parseArgsOptions, parseCommandArgs, UsageError, type CommandSpec } from '../../src/cli/options.js';
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -79,28 +79,28 @@ describe.each(COMMANDS)('storepulse %s help', (name) => {
 
 describe('the specs behind parsing and help', () => {
   it('every option the parser accepts is in the help, with its default, and nothing else is accepted', () => {
-    for (const spec of COMMAND_SPECS) {
+    for (const spec of COMMAND_SPECS as readonly CommandSpec[]) {
       expect(Object.keys(parseArgsOptions(spec)).sort(), spec.name).toEqual([...EXPECTED_OPTIONS[spec.name]!].sort());
       const help = commandHelp(spec);
       for (const o of spec.options) {
-        const row = help.slice(help.indexOf(`\n  --${o.name}${o.value ? ` ${o.value}` : ''} `));
-        expect(row, `${spec.name} --${o.name}`).not.toBe(help);
-        if (o.default !== undefined) expect(row.split(/\n {2}-/)[0]!.replace(/\s+/g, ' '), `${spec.name} --${o.name}`).toContain(`(default: ${o.default})`);
+        const start = help.indexOf(`\n  --${o.name}${o.value ? ` ${o.value}` : ''} `);
+        expect(start, `${spec.name} --${o.name}`).toBeGreaterThan(0);
+        const row = help.slice(start + 1).split(/\n {2}-/)[0]!.replace(/\s+/g, ' ');
+        expect(row, `${spec.name} --${o.name}`).toContain(o.description);
+        if (o.default !== undefined) expect(row, `${spec.name} --${o.name}`).toContain(`(default: ${o.default})`);
       }
     }
   });
 
   it('defaults from the spec reach the parsed values', () => {
-    const evalSpec = COMMAND_SPECS.find((s) => s.name === 'eval')!;
-    const { values } = parseCommandArgs(evalSpec, ['--gt', 'gt.txt']);
+    const { values } = parseCommandArgs(EVAL, ['--gt', 'gt.txt']);
     expect(values).toMatchObject({ 'frame-offset': '1', 'random-lines': '20', 'random-zones': '10', seed: '1', json: false, gt: 'gt.txt' });
   });
 
   it('value mistakes are usage errors naming the option', () => {
-    const detect = COMMAND_SPECS.find((s) => s.name === 'detect')!;
     const error = (argv: string[]): UsageError => {
       try {
-        parseCommandArgs(detect, argv);
+        parseCommandArgs(DETECT, argv);
       } catch (err) {
         if (err instanceof UsageError) return err;
         throw err;
