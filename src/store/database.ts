@@ -76,6 +76,24 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dead_letters_received ON dead_letters (received_at);
     `,
   },
+  {
+    version: 3,
+    name: 'web UI sessions',
+    sql: `
+      -- Logged-in web UI sessions, so that a restart does not log everybody out. Only the SHA-256 of
+      -- the cookie's random token is kept: a copy of this file does not open a session.
+      CREATE TABLE web_sessions (
+        token_hash BLOB PRIMARY KEY,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX web_sessions_username ON web_sessions (username);
+      CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

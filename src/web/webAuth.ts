@@ -33,7 +33,7 @@ export class WebAuth {
     private readonly config: () => GatewayConfig,
     now: () => number,
   ) {
-    this.sessions = new Sessions(now);
+    this.sessions = new Sessions(() => config().data_dir, now);
     this.limiter = new LoginLimiter(now);
     this.setupLimiter = new LoginLimiter(now);
   }
@@ -45,8 +45,23 @@ export class WebAuth {
     return this.userStore;
   }
 
+  /** The cookie's raw session token, if any. */
+  static token(request: FastifyRequest): string | undefined {
+    return readCookie(request.headers.cookie, SESSION_COOKIE);
+  }
+
+  /**
+   * The caller's session. Sessions outlive restarts, so one whose account is gone or has another
+   * role now (users.json replaced or reset) is ended here rather than trusted.
+   */
   session(request: FastifyRequest): Session | undefined {
-    return this.sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
+    const token = WebAuth.token(request);
+    const session = this.sessions.get(token);
+    if (session && this.users.role(session.username) !== session.role) {
+      this.sessions.end(token);
+      return undefined;
+    }
+    return session;
   }
 
   static allows(session: Session | undefined, needed: RouteRole): boolean {
@@ -56,14 +71,17 @@ export class WebAuth {
 
   /** Installs the checks on the server. */
   install(app: FastifyInstance): void {
+    app.addHook('onClose', async () => this.sessions.close());
     app.addHook('onRoute', (route) => {
       if (route.url.startsWith('/ui/api/') && route.config?.role === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no role`);
       const role = route.url.startsWith('/ui/api/') ? route.config!.role! : route.url.startsWith('/api/') ? 'token' : 'open';
       for (const method of [route.method].flat()) if (method !== 'HEAD') this.routes.push({ method, url: route.url, role });
     });
     // onRequest: before the body is read or validated, so nothing of a route is reachable without the role.
+    // The route the router matched decides, not the raw URL: `/%75i/api/users` and the absolute form
+    // `GET http://host/ui/api/users` reach /ui/api/users without starting with "/ui/api/".
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!request.url.startsWith('/ui/api/')) return;
+      if (!routePath(request).startsWith('/ui/api/')) return;
       const needed = request.routeOptions.config.role ?? 'installer';
       const session = this.session(request);
       if (WebAuth.allows(session, needed)) return;
@@ -72,4 +90,12 @@ export class WebAuth {
         .send({ error: { code: session ? 'forbidden' : 'unauthorized', message: session ? `this needs the ${needed} role` : 'log in first' } });
     });
   }
+}
+
+/**
+ * The path of the route a request reached (its pattern, e.g. `/ui/api/users/:username`); for a
+ * request no route matched, the raw URL. Access checks use this, never `request.url` alone.
+ */
+export function routePath(request: FastifyRequest): string {
+  return request.routeOptions.url ?? request.url;
 }

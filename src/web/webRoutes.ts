@@ -15,7 +15,7 @@ import { PROJECT_ROOT } from '../projectPaths.js';
 import { pointInPolygon } from '../vision/geometry.js';
 import { applyHomography, CalibrationError, computeHomography, isProperMapping, reprojectionError, type Pt } from '../vision/homography.js';
 import { writeFileAtomic } from '../common/atomicFile.js';
-import { clearedCookie, readCookie, SESSION_COOKIE, sessionCookie } from './auth/sessions.js';
+import { clearedCookie, sessionCookie } from './auth/sessions.js';
 import { SetupCode } from './auth/setupCode.js';
 import { ROLES, UserError, type Role } from './auth/users.js';
 import { cameraIndex, ConfigEditError, editConfig } from './configEditor.js';
@@ -30,6 +30,13 @@ const MAX_PLAN_BYTES = 5 * 1024 * 1024;
 
 const point = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 } as const;
 
+/** The image format by its signature: PNG (89 50 4E 47 0D 0A 1A 0A) or JPEG (FF D8 FF), else undefined. */
+function imageKind(data: Buffer): 'png' | 'jpg' | undefined {
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpg';
+  return undefined;
+}
+
 /** Answers the errors an edit or an account change can raise with 4xx/5xx; anything else is rethrown. */
 function replyWithEditError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof ConfigEditError) return reply.status(err.status).send({ error: { code: 'invalid_config', message: err.message, details: err.errors } });
@@ -38,6 +45,7 @@ function replyWithEditError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: GatewayContext, auth: WebAuth): void {
+  auth.sessions.log = ctx.log;
   const validations = new ValidationRuns(gateway.config.data_dir, (camera, line) => gateway.camera(camera)?.lines[line], ctx.now);
   const secure = (request: FastifyRequest) => request.protocol === 'https';
 
@@ -146,13 +154,59 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       return reply.status(401).send({ error: { code: 'bad_credentials', message: 'wrong user name or password' } });
     }
     auth.limiter.succeeded(address);
+    if (auth.users.needsUpgrade(username)) {
+      // A hash from an older, cheaper cost: replaced now that the password is known to be right.
+      try {
+        await auth.users.upgradeHash(username, request.body.password);
+        ctx.log.info({ username }, 'web UI: password hash upgraded to the current scrypt cost');
+      } catch (err) {
+        ctx.log.warn({ username, err: (err as Error).message }, 'web UI: cannot upgrade the password hash (kept the old one)');
+      }
+    }
     return reply.header('set-cookie', sessionCookie(auth.sessions.create(username, role), secure(request))).send({ user: { username, role } });
   });
 
   app.post('/ui/api/logout', { config: { role: 'public' } }, async (request, reply) => {
-    auth.sessions.end(readCookie(request.headers.cookie, SESSION_COOKIE));
+    auth.sessions.end(WebAuth.token(request));
     return reply.header('set-cookie', clearedCookie()).send({ ok: true });
   });
+
+  // ---- own password: needs the current one; every other session of the user ends
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/ui/api/account/password',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          properties: { current_password: credentials.properties.password, new_password: credentials.properties.password },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const address = request.ip;
+      const wait = auth.limiter.retryAfterMs(address);
+      if (wait > 0) return tooManyAttempts(reply, wait, 'failed logins');
+      const { username } = auth.session(request)!;
+      if (!(await auth.users.verify(username, request.body.current_password))) {
+        auth.limiter.failed(address);
+        ctx.metrics.apiAuthFailures.inc();
+        ctx.log.warn({ username, address }, 'web UI: wrong current password on a password change');
+        return reply.status(403).send({ error: { code: 'bad_credentials', message: 'the current password is wrong' } });
+      }
+      auth.limiter.succeeded(address);
+      try {
+        await auth.users.setPassword(username, request.body.new_password);
+      } catch (err) {
+        return replyWithEditError(reply, err);
+      }
+      const ended = auth.sessions.endUser(username, WebAuth.token(request));
+      ctx.log.info({ username, ended_sessions: ended }, 'web UI: password changed; the other sessions of this user ended');
+      return { ok: true, ended_sessions: ended };
+    },
+  );
 
   // ---- accounts (installers)
   app.get('/ui/api/users', { config: { role: 'installer' } }, async () => ({ users: auth.users.list() }));
@@ -172,6 +226,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     },
   );
   app.delete<{ Params: { username: string } }>('/ui/api/users/:username', { config: { role: 'installer' } }, async (request, reply) => {
+    if (auth.users.role(request.params.username) === undefined) throw new ApiError(404, 'unknown_user', `no user "${request.params.username}"`);
     try {
       await auth.users.remove(request.params.username);
     } catch (err) {
@@ -180,6 +235,28 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
     auth.sessions.endUser(request.params.username);
     return { users: auth.users.list() };
   });
+  // An installer sets another account's password (a forgotten one): that user's sessions end, except
+  // the installer's own when it is their own account.
+  app.put<{ Params: { username: string }; Body: { password: string } }>(
+    '/ui/api/users/:username/password',
+    {
+      config: { role: 'installer' },
+      schema: { body: { type: 'object', required: ['password'], properties: { password: credentials.properties.password }, additionalProperties: false } },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      if (auth.users.role(username) === undefined) throw new ApiError(404, 'unknown_user', `no user "${username}"`);
+      try {
+        await auth.users.setPassword(username, request.body.password);
+      } catch (err) {
+        return replyWithEditError(reply, err);
+      }
+      const by = auth.session(request)?.username;
+      const ended = auth.sessions.endUser(username, by === username ? WebAuth.token(request) : undefined);
+      ctx.log.info({ username, by, ended_sessions: ended }, 'web UI: password set by an installer; that user is logged out elsewhere');
+      return { ok: true, ended_sessions: ended };
+    },
+  );
 
   // ---- live view
   const cameraConfig = (id: string) => {
@@ -285,8 +362,12 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       schema: { querystring: { type: 'object', required: ['width_m', 'height_m'], properties: { width_m: { type: 'number', exclusiveMinimum: 0 }, height_m: { type: 'number', exclusiveMinimum: 0 } } } },
     },
     async (request, reply) => {
-      const png = request.headers['content-type'] === 'image/png';
-      const name = `floor-plan.${png ? 'png' : 'jpg'}`;
+      // Only a PNG or JPEG body (any other content type was parsed as JSON or refused with 415), and
+      // only what really is one: the file's own signature decides, not the header.
+      if (!Buffer.isBuffer(request.body)) throw new ApiError(415, 'unsupported_media_type', 'send the floor plan as image/png or image/jpeg');
+      const kind = imageKind(request.body);
+      if (!kind) throw new ApiError(400, 'not_an_image', 'the body is not a PNG or JPEG image');
+      const name = `floor-plan.${kind}`;
       await writeFileAtomic(path.resolve(gateway.config.data_dir, name), request.body);
       try {
         return await editConfig(gateway, 'floor plan', (doc) => doc.set('floor_plan', doc.createNode({ width_m: request.query.width_m, height_m: request.query.height_m, image: name })));

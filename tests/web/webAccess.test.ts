@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { apiTokens } from '../../src/gateway/http/apiAuth.js';
 import { buildServer } from '../../src/gateway/http/httpServer.js';
-import { hashPassword, verifyPassword } from '../../src/web/auth/passwords.js';
+import { hashPassword, SCRYPT_PARAMS, verifyPassword } from '../../src/web/auth/passwords.js';
 import type { WebAuth } from '../../src/web/webAuth.js';
 import { tempDir, testContext, writeConfig } from '../helpers/gatewayHarness.js';
 
@@ -58,7 +58,7 @@ describe('web UI access control', () => {
     expect((await app.inject({ method: 'POST', url: '/ui/api/setup', payload: { setup_code, password: 'another password' } })).statusCode).toBe(409);
     const stored = readFileSync(path.join(gateway.config.data_dir, 'users.json'), 'utf8');
     expect(stored).not.toContain(ADMIN_PASSWORD);
-    expect(stored).toMatch(/"hash": "scrypt\$32768\$8\$1\$/);
+    expect(stored).toMatch(new RegExp(`"hash": "scrypt\\$${SCRYPT_PARAMS.N}\\$8\\$1\\$`));
   });
 
   it('hashes with a salt and verifies only the right password', async () => {

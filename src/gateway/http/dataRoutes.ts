@@ -34,10 +34,14 @@ const periodProperties = {
   zone: { type: 'string' },
 } as const;
 
+/** Times the API takes: 1970-01-01 to 9999-12-31 (beyond ±8.64e15 ms a Date cannot even be formatted). */
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw new ApiError(400, 'bad_time', `${name} must be ISO 8601 (2026-11-23T09:00:00+01:00) or epoch milliseconds, got "${value}"`);
+  if (ms < 0 || ms > MAX_TIME_MS) throw new ApiError(400, 'bad_time', `${name} must be between 1970-01-01 and 9999-12-31, got "${value}"`);
   return ms;
 }
 

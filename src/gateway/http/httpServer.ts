@@ -9,7 +9,7 @@ import type { Gateway } from '../gateway.js';
 import { apiTokens, authenticate } from './apiAuth.js';
 import { registerDataRoutes } from './dataRoutes.js';
 import { registerSensorRoutes } from './sensorRoutes.js';
-import { WebAuth } from '../../web/webAuth.js';
+import { routePath, WebAuth } from '../../web/webAuth.js';
 import { registerWebRoutes } from '../../web/webRoutes.js';
 
 export class ApiError extends Error {
@@ -40,7 +40,9 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
   webAuth.install(app);
   app.decorate('webAuth', webAuth);
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // By the matched route: a percent-encoded letter (`/%61pi/status`) or an absolute-form target
+    // (`GET http://host/api/status`) reaches an /api route without the raw URL starting with "/api/".
+    if (!routePath(request).startsWith('/api/')) return;
     if (authenticate(request.headers.authorization, apiTokens(gateway.config))) return;
     // The web UI calls the API with its session cookie: reading needs a viewer, changing an installer.
     const session = webAuth.session(request);

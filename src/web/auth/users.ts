@@ -1,11 +1,13 @@
 /**
- * Web UI accounts in data_dir/users.json (mode 0600): user name, role and scrypt hash. The first
- * run has none: the UI then asks for the admin password (an installer account named "admin").
+ * Web UI accounts in data_dir/users.json (mode 0600): user name, role and scrypt hash (with its cost
+ * parameters: a hash made at a lower cost than the current one is replaced at the next successful
+ * login). The first run has none: the UI then asks for the admin password (an installer account
+ * named "admin").
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../common/atomicFile.js';
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
+import { hashPassword, MIN_PASSWORD_LENGTH, needsRehash, verifyPassword } from './passwords.js';
 
 export type Role = 'installer' | 'viewer';
 export const ROLES: readonly Role[] = ['installer', 'viewer'];
@@ -18,6 +20,10 @@ interface StoredUser {
 }
 
 export class UserError extends Error {}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new UserError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+}
 
 export class UserStore {
   private users: StoredUser[];
@@ -44,9 +50,14 @@ export class UserStore {
     return this.users.map(({ username, role, created_at }) => ({ username, role, created_at }));
   }
 
+  /** The role of an existing account (undefined: no such user). */
+  role(username: string): Role | undefined {
+    return this.users.find((u) => u.username === username)?.role;
+  }
+
   async create(username: string, password: string, role: Role): Promise<void> {
     if (!/^[a-z0-9][a-z0-9._-]{1,31}$/.test(username)) throw new UserError('user names: 2–32 lower-case letters, digits, . _ -');
-    if (password.length < MIN_PASSWORD_LENGTH) throw new UserError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+    checkPassword(password);
     if (this.users.some((u) => u.username === username)) throw new UserError(`user "${username}" exists`);
     this.users.push({ username, role, hash: await hashPassword(password), created_at: new Date().toISOString() });
     await this.save();
@@ -57,6 +68,42 @@ export class UserStore {
     if (!remaining.some((u) => u.role === 'installer')) throw new UserError('at least one installer account must remain');
     this.users = remaining;
     await this.save();
+  }
+
+  /** A new password for an existing account. */
+  async setPassword(username: string, password: string): Promise<void> {
+    checkPassword(password);
+    const user = this.users.find((u) => u.username === username);
+    if (!user) throw new UserError(`no user "${username}"`);
+    await this.replaceHash(user, await hashPassword(password));
+  }
+
+  /** Whether the account's hash was made at a lower cost than the current one. */
+  needsUpgrade(username: string): boolean {
+    const user = this.users.find((u) => u.username === username);
+    return user !== undefined && needsRehash(user.hash);
+  }
+
+  /**
+   * Re-hashes a password just verified (a successful login) at the current cost. The old hash is
+   * kept if the file cannot be written.
+   */
+  async upgradeHash(username: string, password: string): Promise<void> {
+    const user = this.users.find((u) => u.username === username);
+    if (!user || !needsRehash(user.hash)) return;
+    await this.replaceHash(user, await hashPassword(password));
+  }
+
+  /** Saves the account with a new hash; nothing changes in memory if the file cannot be written. */
+  private async replaceHash(user: StoredUser, hash: string): Promise<void> {
+    const old = user.hash;
+    user.hash = hash;
+    try {
+      await this.save();
+    } catch (err) {
+      user.hash = old;
+      throw err;
+    }
   }
 
   /** The user's role when the password is right. */
