@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # ffmpeg decodes the cameras; opencv-doc ships the sample footage; better-sqlite3 has no prebuilt
 # binary reachable offline, so npm compiles it (a C++ toolchain and python3 for node-gyp).
 # dbus and bluez: BLE badges and beacons are read through BlueZ's D-Bus API.
-RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3 dbus bluez)
+RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3 dbus bluez openssl)
 # Real peers for the tests: GStreamer's RTSP server through python3-gi (a camera) and mosquitto
 # (the upstream broker and the external sensor broker); python3-dbusmock plays BlueZ on a private
 # D-Bus (there is no radio in CI); Debian's chromium runs the web UI's end-to-end tests (playwright-core

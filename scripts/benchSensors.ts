@@ -29,6 +29,8 @@ const gateway = await Gateway.start({
   ctx: { log: pino({ level: 'warn' }), metrics, now: Date.now },
   rawConfig: {
     data_dir: dir,
+    // Plain HTTP/MQTT on loopback: the benchmark measures the gateway, not TLS.
+    tls: { mode: 'off' },
     sensors: {
       broker: { mode: 'embedded', host: '127.0.0.1', port: 0, users: [USER] },
       mqtt: [

@@ -26,6 +26,8 @@ const dir = await tempDir('bench-webui');
 const configFile = path.join(dir, 'gateway.yaml');
 await writeConfig(configFile, {
   data_dir: path.join(dir, 'data'),
+  // Plain HTTP/MQTT on loopback: the benchmark measures the gateway, not TLS.
+  tls: { mode: 'off' },
   cameras: [
     {
       id: 'entrance',

@@ -57,7 +57,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : gateway.httpPort;
-  log.info({ port, mode: gateway.mode, config: configPath ?? '(built-in default)' }, `API on http://${gateway.httpHost}:${port}`);
+  log.info({ port, mode: gateway.mode, config: configPath ?? '(built-in default)' }, `API on ${gateway.tls ? 'https' : 'http'}://${gateway.httpHost}:${port}`);
 
   process.on('SIGHUP', () => void gateway.reload());
   await new Promise<void>((resolve) => {

@@ -6,11 +6,12 @@
  * that camera.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { DetectorPool } from '../vision/detector/detectorPool.js';
 import { CameraPipeline, type CameraEvent, type CameraPipelineDeps, type CameraSnapshot } from './cameraPipeline.js';
-import type { CameraConfig, GatewayConfig } from './config/configSchema.js';
+import { tlsSchema, type CameraConfig, type GatewayConfig } from './config/configSchema.js';
 import { defaultConfig, loadConfigFile, parseConfig, type ConfigResult } from './config/loadConfig.js';
 import type { GatewayContext } from './context.js';
 import { LiveFrames } from '../web/liveFrames.js';
@@ -18,6 +19,8 @@ import type { HeatmapGrid } from '../vision/analytics/heatmap.js';
 import { SensorService, type SensorServiceStatus } from '../sensors/sensorService.js';
 import { DataStore, storeEventOf } from '../store/dataStore.js';
 import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
+import { loadTls, type TlsMaterial, type TlsSettings } from '../common/tls.js';
+import { setBrokerTransport } from '../sensors/mqtt/embeddedBroker.js';
 
 export type GatewayMode = 'running' | 'safe';
 
@@ -36,6 +39,8 @@ export interface GatewayStatus {
   cameras: CameraSnapshot[];
   storage: ReturnType<DataStore['status']> | { state: 'off' | 'error'; error: string | undefined };
   sensors: SensorServiceStatus | null;
+  /** HTTPS/MQTTS: the certificate's SHA-256 fingerprint, for installers to pin. */
+  tls: { mode: TlsSettings['mode']; fingerprint_sha256: string | null; cert_file: string | null };
 }
 
 export interface GatewayOptions {
@@ -81,6 +86,7 @@ export class Gateway {
   private sensorService: SensorService | undefined;
   /** The newest frame and tracks per camera for the web UI's live view (memory only). */
   readonly live: LiveFrames;
+  private tlsMaterial: TlsMaterial | undefined;
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
@@ -103,6 +109,20 @@ export class Gateway {
         : { ok: true, config: defaultConfig() };
     const gateway = new Gateway(options, initial);
     const { log, metrics } = options.ctx;
+    // TLS is read once: the server is built with it, so a change takes effect after a restart. A
+    // certificate that cannot be used stops the start (never a silent fall back to plain HTTP).
+    const tls = initial.ok ? { settings: initial.config.tls, dataDir: initial.config.data_dir } : await safeModeTls(options, env);
+    gateway.tlsMaterial = await loadTls(tls.settings, tls.dataDir);
+    if (gateway.tlsMaterial) {
+      const m = gateway.tlsMaterial;
+      log.info({ mode: m.mode, cert: m.certFile, generated: m.generated, sha256: m.fingerprint256 }, `TLS certificate SHA-256 fingerprint ${m.fingerprint256}`);
+    } else {
+      log.warn('tls.mode is off: the web UI, the API and the sensor broker are plain HTTP/MQTT (passwords and cookies cross the network in clear)');
+    }
+    setBrokerTransport(options.ctx, {
+      tls: gateway.tlsMaterial,
+      plainPort: () => (gateway.config.sensors.broker.mode === 'embedded' ? gateway.config.sensors.broker.plain_port : undefined),
+    });
     metrics.configValid.set(gateway.mode === 'safe' ? 0 : 1);
     if (gateway.mode === 'safe') {
       log.error({ config: options.configPath, errors: gateway.configErrors }, 'invalid configuration: starting in safe mode (API up, cameras off)');
@@ -136,6 +156,11 @@ export class Gateway {
     return this.options.port ?? this.config.http.port;
   }
 
+  /** The certificate HTTPS and MQTTS use (undefined: tls.mode off). */
+  get tls(): TlsMaterial | undefined {
+    return this.tlsMaterial;
+  }
+
   /** Subscribes to every analytics event (returns the unsubscribe function). */
   onEvent(listener: (event: CameraEvent) => void): () => void {
     this.eventListeners.add(listener);
@@ -166,6 +191,7 @@ export class Gateway {
       cameras: [...this.cameras.values()].map((c) => c.snapshot()),
       storage: this.dataStore?.status() ?? { state: this.storeError ? 'error' : 'off', error: this.storeError },
       sensors: this.sensorService?.status() ?? null,
+      tls: { mode: this.tlsMaterial?.mode ?? 'off', fingerprint_sha256: this.tlsMaterial?.fingerprint256 ?? null, cert_file: this.tlsMaterial?.certFile ?? null },
     };
   }
 
@@ -320,7 +346,7 @@ export class Gateway {
     }
     const next = result.config;
     const changes = this.mode === 'safe' ? ['left safe mode'] : await this.applyCameraChanges(next);
-    const restartOnly = (['http', 'data_dir', 'detector'] as const).filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
+    const restartOnly = (['http', 'tls', 'data_dir', 'detector'] as const).filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
     if (restartOnly.length) log.warn({ sections: restartOnly }, 'these settings take effect after a restart');
     const wasSafe = this.mode === 'safe';
     // Only an edited level applies: an injected logger (tests, embedding) keeps its own otherwise.
@@ -364,4 +390,25 @@ export class Gateway {
     }
     return changes;
   }
+}
+
+/**
+ * The TLS settings of a config that is invalid elsewhere: its own `tls` and `data_dir` when those
+ * are valid, so safe mode keeps serving HTTPS with the installer's certificate; the defaults
+ * (self-signed in ./data) otherwise.
+ */
+async function safeModeTls(options: GatewayOptions, env: NodeJS.ProcessEnv): Promise<{ settings: TlsSettings; dataDir: string }> {
+  const fallback = { settings: tlsSchema.parse({}), dataDir: defaultConfig().data_dir };
+  let raw: unknown = options.rawConfig;
+  if (options.configPath) {
+    try {
+      raw = parseYaml(await readFile(options.configPath, 'utf8'));
+    } catch {
+      return fallback;
+    }
+  }
+  if (!raw || typeof raw !== 'object') return fallback;
+  const { tls, data_dir } = raw as { tls?: unknown; data_dir?: unknown };
+  const parsed = parseConfig({ tls, ...(data_dir === undefined ? {} : { data_dir }) }, env);
+  return parsed.ok ? { settings: parsed.config.tls, dataDir: parsed.config.data_dir } : fallback;
 }

@@ -79,7 +79,10 @@ const embeddedBroker = z
   .object({
     mode: z.literal('embedded'),
     host: z.string().default('0.0.0.0'),
-    port: z.number().int().min(0).max(65535).default(1883),
+    /** MQTTS when the gateway's tls is on (default 8883), plain MQTT when tls.mode is off (default 1883). */
+    port: z.number().int().min(0).max(65535).optional(),
+    /** An extra plain-MQTT listener next to MQTTS, for devices without TLS (off unless set; 1883 is usual). */
+    plain_port: z.number().int().min(0).max(65535).optional(),
     /** Sensor accounts (use ${ENV} for passwords). Without any, one is generated in data_dir/mqtt-password. */
     users: z.array(z.object({ username: z.string().min(1), password: z.string().min(8, 'at least 8 characters') }).strict()).default([]),
   })

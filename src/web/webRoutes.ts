@@ -47,7 +47,8 @@ function replyWithEditError(reply: FastifyReply, err: unknown): FastifyReply {
 export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: GatewayContext, auth: WebAuth): void {
   auth.sessions.log = ctx.log;
   const validations = new ValidationRuns(gateway.config.data_dir, (camera, line) => gateway.camera(camera)?.lines[line], ctx.now);
-  const secure = (request: FastifyRequest) => request.protocol === 'https';
+  // An HTTPS server takes no plain connections, so its cookies are always Secure (inject() included).
+  const secure = (request: FastifyRequest) => gateway.tls !== undefined || request.protocol === 'https';
 
   // ---- the app itself (no data in it: it is public like a login page)
   for (const [url, file] of Object.entries(STATIC)) {
@@ -168,7 +169,7 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
 
   app.post('/ui/api/logout', { config: { role: 'public' } }, async (request, reply) => {
     auth.sessions.end(WebAuth.token(request));
-    return reply.header('set-cookie', clearedCookie()).send({ ok: true });
+    return reply.header('set-cookie', clearedCookie(secure(request))).send({ ok: true });
   });
 
   // ---- own password: needs the current one; every other session of the user ends

@@ -29,6 +29,7 @@ describe.skipIf(!hasVtest || !hasRtspServer)('storepulse run with an RTSP camera
     await writeConfig(config, {
       store_id: 'test-store',
       data_dir: path.join(dir, 'data'),
+      tls: { mode: 'off' }, // plain HTTP here; HTTPS is tests/tls
       api: { tokens: [{ name: 'e2e', token: '${E2E_TOKEN}' }] },
       cameras: [{
         id: 'door',

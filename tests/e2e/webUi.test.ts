@@ -41,6 +41,7 @@ describe.skipIf(!hasChromium() || !existsSync(VTEST_PATH))('web UI in a browser'
     await writeConfig(configFile, {
       store_id: 'paris-01',
       data_dir: path.join(dir, 'data'),
+      tls: { mode: 'off' }, // plain HTTP/MQTT; the UI over HTTPS is checked in tests/tls
       timezone: 'Europe/Paris',
       cameras: [{ id: 'entrance', name: 'Entrance', source: { kind: 'file', path: VTEST_PATH, loop: true }, fps: 5, lines: [], zones: [] }],
       sensors: { broker: { mode: 'embedded', host: '127.0.0.1', port: 0 }, mqtt: [{ id: 'till', topic: 'pos/+', profile: 'pos' }] },

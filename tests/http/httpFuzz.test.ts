@@ -584,7 +584,7 @@ describe('HTTP surface fuzz', () => {
     // A configured but disabled camera: its routes answer (lines, zones, calibration) without a detector.
     await writeConfig(
       configFile,
-      `# fuzz target\ndata_dir: ${dataDir}\ncameras:\n  - id: door\n    enabled: false\n    source: { kind: rtsp, url: "rtsp://127.0.0.1:1/none" }\n    lines:\n      - { name: entrance, points: [[0.1, 0.5], [0.9, 0.5]] }\n`,
+      `# fuzz target\ndata_dir: ${dataDir}\ntls: { mode: "off" } # the fuzzer speaks raw HTTP/1.1\ncameras:\n  - id: door\n    enabled: false\n    source: { kind: rtsp, url: "rtsp://127.0.0.1:1/none" }\n    lines:\n      - { name: entrance, points: [[0.1, 0.5], [0.9, 0.5]] }\n`,
     );
     const users = await Promise.all(
       [

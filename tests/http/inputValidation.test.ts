@@ -34,7 +34,7 @@ describe('input validation found by the HTTP fuzz test', () => {
     const dir = await tempDir('input-validation');
     dataDir = path.join(dir, 'data');
     configFile = path.join(dir, 'gateway.yaml');
-    await writeConfig(configFile, `data_dir: ${dataDir}\ncameras:\n  - id: door\n    enabled: false\n    source: { kind: rtsp, url: "rtsp://127.0.0.1:1/none" }\n`);
+    await writeConfig(configFile, `data_dir: ${dataDir}\ntls: { mode: "off" } # plain HTTP: these requests are raw\ncameras:\n  - id: door\n    enabled: false\n    source: { kind: rtsp, url: "rtsp://127.0.0.1:1/none" }\n`);
     gateway = await Gateway.start({ ctx: testContext(), configPath: configFile });
     writeFileSync(path.join(dataDir, 'users.json'), JSON.stringify({ users: [{ username: 'admin', role: 'installer', hash: await hashPassword(PASSWORD), created_at: new Date(0).toISOString() }] }));
     app = buildServer(gateway, testContext());

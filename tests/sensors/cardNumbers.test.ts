@@ -74,6 +74,7 @@ describe('dead letters through the real ingest path', () => {
       ctx,
       rawConfig: {
         data_dir: dataDir,
+        tls: { mode: 'off' }, // plain mqtt:// (MQTTS is tests/tls)
         store_id: 'paris-01',
         sensors: { broker: { mode: 'embedded', host: '127.0.0.1', port: 0, users: [DEVICE] }, mqtt: [{ id: 'till', topic: 'store/pos/+', profile: 'pos', currency: 'EUR' }] },
       },

@@ -32,7 +32,7 @@ afterEach(async () => {
 async function startGateway(ctx: GatewayContext, dataDir: string, extra: Record<string, unknown>): Promise<Gateway> {
   const gateway = await Gateway.start({
     ctx,
-    rawConfig: { data_dir: dataDir, store_id: 'paris-01', timezone: 'Europe/Paris', kpi: { entrances: [{ sensor: 'door-main' }] }, ...extra },
+    rawConfig: { data_dir: dataDir, tls: { mode: 'off' }, store_id: 'paris-01', timezone: 'Europe/Paris', kpi: { entrances: [{ sensor: 'door-main' }] }, ...extra },
   });
   gateways.push(gateway);
   return gateway;

@@ -205,6 +205,27 @@ const apiSchema = z
   })
   .strict();
 
+/**
+ * TLS for the web UI, the REST API (HTTPS on http.port) and the embedded sensor broker (MQTTS).
+ * self-signed: a key and certificate made on first start in data_dir/tls/ and kept; files: the
+ * installer's PEM files; off: plain HTTP and MQTT (only when written explicitly). Takes effect after
+ * a restart.
+ */
+export const tlsSchema = z
+  .object({
+    mode: z.enum(['self-signed', 'files', 'off']).default('self-signed'),
+    /** PEM certificate (a chain: server certificate first) and its unencrypted PEM key, for mode files. */
+    cert_file: z.string().min(1).optional(),
+    key_file: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((tls, ctx) => {
+    for (const key of ['cert_file', 'key_file'] as const) {
+      if (tls.mode === 'files' && tls[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required with mode: files' });
+      if (tls.mode !== 'files' && tls[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only used with mode: files' });
+    }
+  });
+
 export const gatewayConfigSchema = z
   .object({
     store_id: cameraId.default('store'),
@@ -214,6 +235,7 @@ export const gatewayConfigSchema = z
       .object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(8080) })
       .strict()
       .default({ host: '0.0.0.0', port: 8080 }),
+    tls: tlsSchema.default({ mode: 'self-signed' }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -271,5 +293,6 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type CameraConfig = GatewayConfig['cameras'][number];
 export type SourceConfig = CameraConfig['source'];
 export type MotionConfig = CameraConfig['motion'];
+export type TlsConfig = GatewayConfig['tls'];
 export type KpiConfig = GatewayConfig['kpi'];
 export type MqttUpstreamConfig = NonNullable<GatewayConfig['upstream']['mqtt']>;

@@ -1,7 +1,8 @@
 /**
  * The gateway's HTTP API: health and readiness for the supervisor, /metrics for Prometheus, and
  * token-protected JSON status, counts and the analytics API (dataRoutes.ts). `buildServer` returns an app that is not listening yet, so
- * tests use `inject()`.
+ * tests use `inject()`. With the gateway's TLS on (the default) it is HTTPS only on http.port, with
+ * HSTS; plain HTTP only with `tls.mode: off`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -11,6 +12,8 @@ import { registerDataRoutes } from './dataRoutes.js';
 import { registerSensorRoutes } from './sensorRoutes.js';
 import { routePath, WebAuth } from '../../web/webAuth.js';
 import { registerWebRoutes } from '../../web/webRoutes.js';
+
+const HSTS_MAX_AGE_S = 31_536_000;
 
 export class ApiError extends Error {
   constructor(
@@ -23,7 +26,15 @@ export class ApiError extends Error {
 }
 
 export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInstance {
-  const app = Fastify({ logger: false });
+  const tls = gateway.tls;
+  // Fastify types an HTTPS app apart from an HTTP one; routes and hooks are the same for both.
+  const app = (tls ? Fastify({ logger: false, https: { cert: tls.cert, key: tls.key } }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  if (tls) {
+    // Browsers that once reached the gateway over HTTPS never try plain HTTP (and its cookies) again.
+    app.addHook('onSend', async (_request, reply) => {
+      void reply.header('strict-transport-security', `max-age=${HSTS_MAX_AGE_S}`);
+    });
+  }
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = err instanceof ApiError ? err.statusCode : err.statusCode ?? 500;

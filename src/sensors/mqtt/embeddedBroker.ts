@@ -1,10 +1,12 @@
 /**
  * The MQTT broker sensors publish to when the store has none: aedes on the store LAN, every client
- * authenticated. A message is handed to the gateway in `authorizePublish`, which aedes runs before it
+ * authenticated. With the gateway's TLS on it speaks MQTTS (port 8883 by default) with the same
+ * certificate as the web UI; plain MQTT only on an explicitly configured `plain_port`. A message is handed to the gateway in `authorizePublish`, which aedes runs before it
  * sends PUBACK: the device's QoS 1 acknowledgement therefore means "stored".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes, type AuthenticateError } from 'aedes';
 import type { GatewayContext } from '../../gateway/context.js';
 import { RateLimitedLog } from '../../common/rateLimitedLog.js';
@@ -14,9 +16,30 @@ export interface BrokerUser {
   password: string;
 }
 
+/** How the broker listens: set by the gateway for its context (see `setBrokerTransport`). */
+export interface BrokerTransport {
+  /** PEM certificate and key: MQTTS on the main port. Absent: plain MQTT there. */
+  tls?: { cert: string; key: string } | undefined;
+  /** An extra plain-MQTT listener next to MQTTS (ignored without TLS, where the main port is plain). */
+  plainPort?: () => number | undefined;
+}
+
+export const MQTTS_PORT = 8883;
+export const MQTT_PORT = 1883;
+
+const transports = new WeakMap<GatewayContext, BrokerTransport>();
+
+/** Registers how brokers started with this context listen (the gateway does it before sensors start). */
+export function setBrokerTransport(ctx: GatewayContext, transport: BrokerTransport): void {
+  transports.set(ctx, transport);
+}
+
 export interface EmbeddedBrokerOptions {
   host: string;
-  port: number;
+  /** Default: 8883 with TLS, 1883 without. */
+  port?: number | undefined;
+  /** Overrides the transport registered for `ctx`. */
+  transport?: BrokerTransport;
   users: readonly BrokerUser[];
   ctx: GatewayContext;
   /** Resolves once the message is stored (or refused and recorded); a rejection withholds the ACK. */
@@ -29,6 +52,7 @@ export class EmbeddedBroker {
   private constructor(
     private readonly aedes: Aedes,
     private readonly server: net.Server,
+    private readonly plainServer: net.Server | undefined,
   ) {}
 
   static async start(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -64,25 +88,58 @@ export class EmbeddedBroker {
     aedes.on('clientReady', updateClients);
     aedes.on('clientDisconnect', updateClients);
     aedes.on('clientError', (client, err) => rateLimited.warn(`client:${client.id}`, { client: client.id, err: err.message }, 'sensor broker: client error'));
-    const server = net.createServer((socket) => aedes.handle(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (err) => ctx.log.error({ err: err.message }, 'sensor broker: server error'));
-    ctx.log.info({ host: options.host, port: (server.address() as net.AddressInfo).port, users: options.users.length }, 'sensor broker listening');
-    return new EmbeddedBroker(aedes, server);
+    const transport = options.transport ?? transports.get(ctx) ?? {};
+    const handle = (socket: net.Socket): void => {
+      aedes.handle(socket);
+    };
+    const secure = transport.tls !== undefined;
+    const server: net.Server = transport.tls ? tls.createServer({ cert: transport.tls.cert, key: transport.tls.key }, handle) : net.createServer(handle);
+    if (transport.tls) {
+      // A plain-MQTT client or a wrong CA on the TLS port: no MQTT session, one rate-limited line.
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => rateLimited.warn(`tls:${socket.remoteAddress ?? ''}`, { err: err.message, remote: socket.remoteAddress }, 'sensor broker: TLS handshake failed'));
+    }
+    const plainPort = secure ? transport.plainPort?.() : undefined;
+    let plainServer: net.Server | undefined;
+    try {
+      await listen(server, options.port ?? (secure ? MQTTS_PORT : MQTT_PORT), options.host);
+      if (plainPort !== undefined) {
+        plainServer = net.createServer(handle);
+        await listen(plainServer, plainPort, options.host);
+      }
+    } catch (err) {
+      server.close(() => undefined);
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw err;
+    }
+    for (const s of [server, plainServer]) s?.on('error', (err) => ctx.log.error({ err: err.message }, 'sensor broker: server error'));
+    ctx.log.info(
+      { host: options.host, port: (server.address() as net.AddressInfo).port, tls: secure, ...(plainServer ? { plain_port: (plainServer.address() as net.AddressInfo).port } : {}), users: options.users.length },
+      secure ? 'sensor broker listening (MQTTS)' : 'sensor broker listening (plain MQTT)',
+    );
+    return new EmbeddedBroker(aedes, server, plainServer);
   }
 
   get port(): number {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** The plain-MQTT port next to MQTTS, if one is open. */
+  get plainPort(): number | undefined {
+    return this.plainServer ? (this.plainServer.address() as net.AddressInfo).port : undefined;
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([this.server, this.plainServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
   }
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

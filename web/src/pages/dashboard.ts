@@ -24,6 +24,7 @@ interface Status {
     ble: { state: string; present: string[] };
     dead_letters: number;
   } | null;
+  tls?: { mode: string; fingerprint_sha256: string | null };
 }
 
 export async function dashboardPage(): Promise<void> {
@@ -105,6 +106,12 @@ export async function dashboardPage(): Promise<void> {
             )
           : h('p', { class: 'muted' }, 'sensors off'),
       ),
+    ),
+    // The installer compares this with what the browser shows for the certificate (or pins it).
+    h(
+      'p',
+      { class: 'muted', id: 'tls-fingerprint' },
+      status.tls?.fingerprint_sha256 ? `HTTPS certificate (${status.tls.mode}) SHA-256: ${status.tls.fingerprint_sha256}` : 'TLS is off: this page and its password travel in clear',
     ),
   );
 }
