@@ -9,13 +9,12 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Gateway } from '../../src/gateway/gateway.js';
-import { buildServer } from '../../src/gateway/http/httpServer.js';
+import { describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/dataStore.js';
 import { hashParams, hashPassword, SCRYPT_PARAMS, verifyPassword } from '../../src/web/auth/passwords.js';
 import { IDLE_MS, SESSION_COOKIE } from '../../src/web/auth/sessions.js';
 import { tempDir, testContext } from '../helpers/gatewayHarness.js';
+import { startInProcess } from '../helpers/inProcessGateway.js';
 
 const ADMIN_PASSWORD = 'correct horse battery';
 const VIEWER_PASSWORD = 'viewer password 1';
@@ -24,28 +23,9 @@ interface Clock {
   now: number;
 }
 
-const running: { gateway: Gateway; app: FastifyInstance }[] = [];
-afterEach(async () => {
-  for (const { gateway, app } of running.splice(0)) {
-    await app.close();
-    await gateway.stop();
-  }
-});
-
 /** The gateway and its HTTP server on this data_dir, with a clock the test moves. */
-async function start(dataDir: string, clock: Clock) {
-  const ctx = { ...testContext(), now: () => clock.now };
-  const gateway = await Gateway.start({ ctx, rawConfig: { data_dir: dataDir } });
-  const app = buildServer(gateway, ctx);
-  await app.ready();
-  const handle = { gateway, app };
-  running.push(handle);
-  const stop = async () => {
-    running.splice(running.indexOf(handle), 1);
-    await app.close();
-    await gateway.stop();
-  };
-  return { gateway, app, stop };
+function start(dataDir: string, clock: Clock) {
+  return startInProcess(dataDir, { ...testContext(), now: () => clock.now });
 }
 
 /** users.json with these accounts (hashes made here, so no setup round trip is needed). */

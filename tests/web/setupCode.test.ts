@@ -9,13 +9,12 @@ import { Writable } from 'node:stream';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../../src/gateway/context.js';
-import { Gateway } from '../../src/gateway/gateway.js';
-import { buildServer } from '../../src/gateway/http/httpServer.js';
 import { createMetrics } from '../../src/gateway/metrics.js';
 import { generateSetupCode, normaliseSetupCode, SETUP_CODE_ALPHABET, SetupCode } from '../../src/web/auth/setupCode.js';
 import { tempDir } from '../helpers/gatewayHarness.js';
+import { startInProcess } from '../helpers/inProcessGateway.js';
 
 const PASSWORD = 'correct horse battery';
 const CODE_FORMAT = new RegExp(`^[${SETUP_CODE_ALPHABET}]{4}-[${SETUP_CODE_ALPHABET}]{4}-[${SETUP_CODE_ALPHABET}]{4}$`);
@@ -27,26 +26,8 @@ function loggingContext(): GatewayContext & { lines: { msg: string; level: numbe
   return { log, metrics: createMetrics(), now: Date.now, lines };
 }
 
-const running: { gateway: Gateway; app: FastifyInstance }[] = [];
-afterEach(async () => {
-  for (const { gateway, app } of running.splice(0)) {
-    await app.close();
-    await gateway.stop();
-  }
-});
-
 async function start(dataDir: string, ctx = loggingContext()) {
-  const gateway = await Gateway.start({ ctx, rawConfig: { data_dir: dataDir } });
-  const app = buildServer(gateway, ctx);
-  await app.ready();
-  const handle = { gateway, app };
-  running.push(handle);
-  const stop = async () => {
-    running.splice(running.indexOf(handle), 1);
-    await app.close();
-    await gateway.stop();
-  };
-  return { gateway, app, ctx, stop };
+  return { ...(await startInProcess(dataDir, ctx)), ctx };
 }
 
 const setup = (app: FastifyInstance, payload: Record<string, unknown>, remoteAddress = '10.1.0.1') => app.inject({ method: 'POST', url: '/ui/api/setup', remoteAddress, payload });
