@@ -16,7 +16,7 @@
  * Exits 0 with "skipped" when ../shared or vtest.avi is absent.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ import { PersonDetector } from '../src/vision/detector/personDetector.js';
 import { loadGroundTruth } from '../src/vision/eval/groundTruth.js';
 import { randomScene } from '../src/vision/eval/randomScene.js';
 import {
+  readDetectionRecording,
   recordDetections,
   scoreSegment,
   standardSegments,
@@ -108,12 +109,6 @@ function checkMovingThingsAdapter(): void {
   }
 }
 
-async function loadRecording(file: string): Promise<DetectionRecording> {
-  const parsed = JSON.parse(await readFile(file, 'utf8')) as DetectionRecording;
-  if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) throw new Error(`${file} is not a detections file written by storepulse eval --save-detections`);
-  return parsed;
-}
-
 async function detectVtest(): Promise<DetectionRecording> {
   const detector = await PersonDetector.create({ scoreThreshold: DETECT_SCORE });
   try {
@@ -130,7 +125,7 @@ checkMovingThingsAdapter();
 
 const gt = await loadGroundTruth(GT_PATH, 1);
 const startDetect = performance.now();
-const recording = values.detections ? await loadRecording(values.detections) : await detectVtest();
+const recording = values.detections ? await readDetectionRecording(values.detections) : await detectVtest();
 const detectWallS = (performance.now() - startDetect) / 1000;
 const lastFrame = Math.max(...recording.frames.map((f) => f.videoFrame));
 if (gt.lastVideoFrame > lastFrame) throw new Error(`the ground truth annotates video frame ${gt.lastVideoFrame} but the detections end at frame ${lastFrame}`);

@@ -5,13 +5,15 @@
  * its two halves, plus seeded random lines and zones over the walkable area.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { PersonDetector } from '../vision/detector/personDetector.js';
 import type { CountComparison, Compared } from '../vision/eval/countComparison.js';
 import { GroundTruthError, loadGroundTruth } from '../vision/eval/groundTruth.js';
 import { randomScene } from '../vision/eval/randomScene.js';
 import {
+  readDetectionRecording,
   recordDetections,
+  RecordingError,
   scoreSegment,
   standardSegments,
   trackSegment,
@@ -118,14 +120,12 @@ async function detectAll(source: string, o: { fps?: number; model?: string; thre
 }
 
 async function loadRecording(file: string): Promise<DetectionRecording> {
-  let parsed: DetectionRecording;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8')) as DetectionRecording;
+    return await readDetectionRecording(file);
   } catch (err) {
-    throw new CliError(`cannot read detections ${file}: ${(err as Error).message.split('\n')[0]}`);
+    if (err instanceof RecordingError) throw new CliError(err.message);
+    throw err;
   }
-  if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) throw new CliError(`${file} is not a detections file written by --save-detections`);
-  return parsed;
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;

@@ -8,6 +8,7 @@
  * frame. Tracking is deterministic given the detections, so this is the real pipeline, minus
  * running the network again for each segment.
  */
+import { readFile } from 'node:fs/promises';
 import type { Point } from '../geometry.js';
 import { iou, type Detection, type RgbFrame } from '../detection.js';
 import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
@@ -51,6 +52,22 @@ export async function recordDetections(
   }
   if (recorded.length === 0) throw new Error('no frames decoded');
   return { width, height, frames: recorded, detectMsPerFrame: (performance.now() - t0) / recorded.length };
+}
+
+export class RecordingError extends Error {}
+
+/** Reads a recording written by `storepulse eval --save-detections`. */
+export async function readDetectionRecording(file: string): Promise<DetectionRecording> {
+  let parsed: DetectionRecording;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as DetectionRecording;
+  } catch (err) {
+    throw new RecordingError(`cannot read detections ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) {
+    throw new RecordingError(`${file} is not a detections file written by storepulse eval --save-detections`);
+  }
+  return parsed;
 }
 
 export interface FrameBoxes {
