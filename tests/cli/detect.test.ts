@@ -5,19 +5,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../../src/projectPaths.js';
-import { runCli } from '../helpers/cli.js';
+import { expectOneLineError, runCli } from '../helpers/cli.js';
 import { hasVtest, VTEST_PATH } from '../helpers/fixtures.js';
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'detect-cli-'));
 });
-
-const expectOneLineError = (stderr: string, pattern: RegExp): void => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
-};
 
 describe.skipIf(!hasVtest)('storepulse detect on real footage', () => {
   it('prints one JSON object per frame with boxes in source pixels', async () => {

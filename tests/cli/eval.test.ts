@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
-import { runCli } from '../helpers/cli.js';
+import { expectOneLineError, runCli } from '../helpers/cli.js';
 import { hasPets09, hasVtest, PETS09_GT_PATH, VTEST_PATH } from '../helpers/fixtures.js';
 
 const SCENE = path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml');
@@ -17,12 +17,6 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'eval-cli-'));
 });
-
-const expectOneLineError = (stderr: string, pattern: RegExp): void => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /);
-};
 
 interface Report {
   frames: number;

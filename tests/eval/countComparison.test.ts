@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SceneSummary } from '../../src/vision/analytics/sceneAnalytics.js';
-import { compareCounts, compared, meanAbsoluteRelativeError } from '../../src/vision/eval/countComparison.js';
+import { compareCounts } from '../../src/vision/eval/countComparison.js';
 
 const zone = (visits: number, dwell: number): SceneSummary['zones'][string] => ({
   visits,
@@ -65,24 +65,5 @@ describe('compareCounts', () => {
     const c = compareCounts(truth, measured);
     expect(c.lines[0]?.in).toEqual({ truth: 0, measured: 2, relativeError: null });
     expect([c.lineError, c.lineBias, c.visitError, c.visitBias, c.dwellError, c.dwellBias]).toEqual([null, null, null, null, null, null]);
-  });
-});
-
-describe('meanAbsoluteRelativeError', () => {
-  const items = [compared(10, 12), compared(2, 1), compared(0, 3), compared(1, 3)];
-
-  it('averages |relative error| over items with at least one true count by default', () => {
-    expect(meanAbsoluteRelativeError(items)).toBeCloseTo((0.2 + 0.5 + 2) / 3);
-  });
-
-  it('leaves out items whose truth is below minTruth', () => {
-    expect(meanAbsoluteRelativeError(items, 2)).toBeCloseTo((0.2 + 0.5) / 2);
-    expect(meanAbsoluteRelativeError(items, 5)).toBeCloseTo(0.2);
-  });
-
-  it('gives null when no item qualifies', () => {
-    expect(meanAbsoluteRelativeError(items, 100)).toBeNull();
-    expect(meanAbsoluteRelativeError([])).toBeNull();
-    expect(meanAbsoluteRelativeError([compared(0, 4)])).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
 
@@ -21,4 +22,11 @@ export function runCli(args: string[]): Promise<CliResult> {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/** A CLI error is one line for people: no second line, no stack trace. */
+export function expectOneLineError(stderr: string, pattern: RegExp): void {
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
 }

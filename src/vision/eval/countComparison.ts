@@ -73,10 +73,3 @@ export function compareCounts(truth: SceneSummary, measured: SceneSummary): Coun
     visitBias: pooled(zones.map((z) => z.visits), false),
   };
 }
-
-/** Mean of per-item relative errors (|·|), over items whose truth is at least `minTruth`. */
-export function meanAbsoluteRelativeError(items: Compared[], minTruth = 1): number | null {
-  const usable = items.filter((c) => c.truth >= minTruth);
-  if (usable.length === 0) return null;
-  return usable.reduce((n, c) => n + Math.abs(c.measured - c.truth) / c.truth, 0) / usable.length;
-}

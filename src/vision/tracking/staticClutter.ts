@@ -49,7 +49,6 @@ interface Site {
 
 export class StaticClutterFilter {
   private sites: Site[] = [];
-  private frames = 0;
   readonly options: StaticClutterOptions;
 
   constructor(options: Partial<StaticClutterOptions> = {}) {
@@ -59,7 +58,6 @@ export class StaticClutterFilter {
   /** Returns this frame's detections without the weak ones on learned clutter sites. */
   filter(detections: readonly Detection[], timestampMs: number): Detection[] {
     const o = this.options;
-    this.frames += 1;
     for (const site of this.sites) site.frames += 1;
     const claimed = this.claimSites(detections);
     const kept: Detection[] = [];
