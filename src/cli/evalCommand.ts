@@ -12,6 +12,7 @@ import { GroundTruthError, loadGroundTruth } from '../vision/eval/groundTruth.js
 import { randomScene } from '../vision/eval/randomScene.js';
 import {
   readDetectionRecording,
+  serializeRecording,
   recordDetections,
   RecordingError,
   scoreSegment,
@@ -62,7 +63,7 @@ export async function evalCommand(argv: string[], out: (line: string) => void): 
   } else {
     recording = await detectAll(values.source as string, { fps, model: values.model, threads: parsePositiveInt('threads', values.threads), lowScore: tracker.options.lowScore });
   }
-  if (values['save-detections']) await writeFile(values['save-detections'], JSON.stringify(recording));
+  if (values['save-detections']) await writeFile(values['save-detections'], serializeRecording(recording));
 
   const lastFrame = Math.max(...recording.frames.map((f) => f.videoFrame));
   // With --fps the decoded frames are a subsample: allow the annotations to run one step further.

@@ -6,10 +6,12 @@
  */
 import type { HeatmapGrid } from '../vision/analytics/heatmap.js';
 import type { Logger } from 'pino';
+import { FootPointSmoother } from '../vision/analytics/footSmoother.js';
 import { footPoint, SceneAnalytics } from '../vision/analytics/sceneAnalytics.js';
 import type { AnalyticsEvent } from '../vision/analytics/trackPoint.js';
 import type { Detection, RgbFrame } from '../vision/detection.js';
 import type { DetectorPool } from '../vision/detector/detectorPool.js';
+import { withAppearance } from '../vision/tracking/appearance.js';
 import { MotionGate } from '../vision/motion/motionGate.js';
 import type { Scene } from '../vision/scene.js';
 import { createCameraSource, decodeSize } from '../vision/sources/cameraSource.js';
@@ -45,6 +47,8 @@ export class CameraPipeline {
   private readonly source: SupervisedSource;
   private readonly gate: MotionGate;
   private readonly tracker: ByteTracker;
+  /** The tracker's foot points, steadied before lines and zones see them (footSmoother.ts). */
+  private readonly feet = new FootPointSmoother();
   private readonly log: Logger;
   private scene: Scene;
   private analytics: SceneAnalytics | undefined;
@@ -206,7 +210,9 @@ export class CameraPipeline {
 
   private onDetections(frame: RgbFrame, detections: Detection[]): void {
     if (this.stopped) return;
-    this.afterTracking(frame, this.tracker.update(detections, frame.timestampMs));
+    // The pool hands the frame's pixels back with the boxes: the colour signatures are taken here,
+    // go to the tracker only, and are gone with its tracks.
+    this.afterTracking(frame, this.tracker.update(withAppearance(frame, detections), frame.timestampMs));
   }
 
   private afterTracking(frame: RgbFrame, tracks: Track[]): void {
@@ -215,7 +221,7 @@ export class CameraPipeline {
       this.frameSize = { width: frame.width, height: frame.height };
       this.analytics = new SceneAnalytics(this.scene, frame.width, frame.height);
     }
-    const points = tracks.map((t) => footPoint(t, frame.width, frame.height));
+    const points = this.feet.smooth(tracks.map((t) => footPoint(t, frame.width, frame.height)), frame.timestampMs);
     for (const event of this.analytics.update(points, frame.timestampMs)) this.emit(event);
     this.activeTracks = tracks.length;
     m.activeTracks.set({ camera: this.id }, tracks.length);

@@ -5,6 +5,8 @@ export interface Detection {
   x2: number;
   y2: number;
   score: number;
+  /** Colour signature of the box (tracking/appearance.ts), when the frame was at hand; never stored or sent. */
+  appearance?: Float32Array;
 }
 
 /** Decoded RGB24 frame (interleaved, row-major) with its capture time. */

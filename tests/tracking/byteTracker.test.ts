@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Detection } from '../../src/vision/detection.js';
+import { SIGNATURE_LENGTH } from '../../src/vision/tracking/appearance.js';
 import { ByteTracker } from '../../src/vision/tracking/byteTracker.js';
 
 const person = (x: number, y = 100, score = 0.9) => ({ x1: x, y1: y, x2: x + 40, y2: y + 120, score });
@@ -72,6 +74,64 @@ describe('ByteTracker', () => {
     const crowd = (f: number) => Array.from({ length: 30 }, (_, k) => person(20 + (k % 10) * 60 + 3 * f, 50 + Math.floor(k / 10) * 150));
     for (let f = 0; f < 5; f++) tracker.update(crowd(f), f * 100);
     expect(tracker.update(crowd(5), 500)).toHaveLength(30);
+  });
+});
+
+/** A colour signature with all of both parts in one colour bin (signatures of different `colour` are 1 apart). */
+const colours = (colour: number): Float32Array => {
+  const signature = new Float32Array(SIGNATURE_LENGTH);
+  signature[colour] = 1;
+  signature[SIGNATURE_LENGTH / 2 + colour] = 1;
+  return signature;
+};
+const dressed = (d: Detection, colour: number): Detection => ({ ...d, appearance: colours(colour) });
+const RED = 3;
+const BLUE = 40;
+const IOU_ONLY = { appearanceGate: 1, appearanceWeight: 0, reassociateAppearanceGate: 1 };
+
+/** A red-clothed person walks right 10 px per frame for 1 s; returns the track's id. */
+function followRedWalker(tracker: ByteTracker): number {
+  let id = 0;
+  for (let f = 0; f < 10; f++) id = tracker.update([dressed(person(100 + 10 * f), RED)], f * 100)[0]?.id ?? id;
+  return id;
+}
+
+describe('ByteTracker with colour signatures', () => {
+  it('keeps a track on its own colours when a stranger overlaps its prediction better', () => {
+    // Next frame: a blue stranger right on the prediction (IoU ~1), the red walker a little ahead (IoU ~0.45).
+    const next = [dressed(person(200), BLUE), dressed(person(215), RED)];
+    const withColours = new ByteTracker();
+    const red = followRedWalker(withColours);
+    const kept = withColours.update(next, 1000).find((t) => t.id === red);
+    expect(kept && (kept.box.x1 + kept.box.x2) / 2).toBeGreaterThan(225); // on the red box (centre 235), not the blue (220)
+
+    const iouOnly = new ByteTracker(IOU_ONLY);
+    const swapped = followRedWalker(iouOnly);
+    const taken = iouOnly.update(next, 1000).find((t) => t.id === swapped);
+    expect(taken && (taken.box.x1 + taken.box.x2) / 2).toBeLessThan(225); // geometry alone takes the stranger
+  });
+
+  it('still follows a lone detection whose colours changed (no rival: geometry decides)', () => {
+    const tracker = new ByteTracker();
+    const red = followRedWalker(tracker);
+    // Half hidden behind a blue pillar, the walker's box takes the pillar's colours.
+    for (let f = 10; f < 14; f++) expect(tracker.update([dressed(person(100 + 10 * f), BLUE)], f * 100).map((t) => t.id)).toEqual([red]);
+  });
+
+  it('re-associates a lost track with its own colours, not with a stranger nearer its prediction', () => {
+    const tracker = new ByteTracker();
+    const red = followRedWalker(tracker);
+    for (let f = 10; f < 14; f++) tracker.update([], f * 100); // hidden for 0.4 s; predicted at x ≈ 240 by f = 14
+    // Both out of IoU reach of the prediction; the stranger's centre is nearer it.
+    const out = tracker.update([dressed(person(270, 110), BLUE), dressed(person(300, 100), RED)], 1400);
+    const back = out.find((t) => t.id === red);
+    expect(back?.box.x1).toBeGreaterThan(285);
+
+    const iouOnly = new ByteTracker(IOU_ONLY);
+    const lost = followRedWalker(iouOnly);
+    for (let f = 10; f < 14; f++) iouOnly.update([], f * 100);
+    const wrong = iouOnly.update([dressed(person(270, 110), BLUE), dressed(person(300, 100), RED)], 1400).find((t) => t.id === lost);
+    expect(wrong?.box.x1).toBeLessThan(285); // by distance alone the stranger wins
   });
 });
 

@@ -11,9 +11,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Point } from '../geometry.js';
 import { iou, type Detection, type RgbFrame } from '../detection.js';
+import { DEFAULT_FOOT_TIME_CONSTANT_MS, FootPointSmoother } from '../analytics/footSmoother.js';
 import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
 import { analyzeFrames, type FrameDetector } from '../pipeline/offlineAnalysis.js';
 import type { Scene } from '../scene.js';
+import { decodeSignature, encodeSignature, withAppearance } from '../tracking/appearance.js';
 import type { FrameTracker, TrackedBox } from '../tracking/frameTracker.js';
 import { averagePrecision, type ApResult } from './averagePrecision.js';
 import { compareCounts, type CountComparison } from './countComparison.js';
@@ -48,7 +50,9 @@ export async function recordDetections(
   for await (const frame of frames) {
     width = frame.width;
     height = frame.height;
-    recorded.push({ videoFrame: videoFrameOf(frame), timestampMs: frame.timestampMs, detections: await detector.detect(frame) });
+    // Colour signatures are taken now, while the pixels are here: the replays have none.
+    const detections = withAppearance(frame, await detector.detect(frame));
+    recorded.push({ videoFrame: videoFrameOf(frame), timestampMs: frame.timestampMs, detections });
   }
   if (recorded.length === 0) throw new Error('no frames decoded');
   return { width, height, frames: recorded, detectMsPerFrame: (performance.now() - t0) / recorded.length };
@@ -67,7 +71,20 @@ export async function readDetectionRecording(file: string): Promise<DetectionRec
   if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) {
     throw new RecordingError(`${file} is not a detections file written by storepulse eval --save-detections`);
   }
+  for (const frame of parsed.frames) {
+    if (!Array.isArray(frame.detections)) throw new RecordingError(`${file}: frame ${frame.videoFrame} has no detections list`);
+    frame.detections = frame.detections.map((d) => {
+      const { appearance, ...box } = d as Detection & { appearance?: unknown };
+      const signature = decodeSignature(appearance);
+      return signature ? { ...box, appearance: signature } : box;
+    });
+  }
   return parsed;
+}
+
+/** The recording as JSON for `--save-detections`, colour signatures as base64 bytes. */
+export function serializeRecording(recording: DetectionRecording): string {
+  return JSON.stringify(recording, (key, value: unknown) => (key === 'appearance' && value instanceof Float32Array ? encodeSignature(value) : value));
 }
 
 export interface FrameBoxes {
@@ -75,10 +92,15 @@ export interface FrameBoxes {
   boxes: readonly TrackedBox[];
 }
 
-/** Lines and zones over id'd boxes (annotations or any tracker's output), with storepulse's counters. */
-export function countScene(scene: Scene, frames: readonly FrameBoxes[], width: number, height: number): SceneSummary {
+/**
+ * Lines and zones over id'd boxes (annotations or any tracker's output), with storepulse's counters.
+ * `smoothFeet` applies the pipeline's foot-point smoothing, as analyze and the gateway do to a
+ * tracker's boxes; annotations are smooth already and are counted as they are.
+ */
+export function countScene(scene: Scene, frames: readonly FrameBoxes[], width: number, height: number, smoothFeet = false): SceneSummary {
   const analytics = new SceneAnalytics(scene, width, height);
-  for (const f of frames) analytics.update(f.boxes.map((b) => footPoint(b, width, height)), f.timestampMs);
+  const feet = new FootPointSmoother(smoothFeet ? DEFAULT_FOOT_TIME_CONSTANT_MS : 0);
+  for (const f of frames) analytics.update(feet.smooth(f.boxes.map((b) => footPoint(b, width, height)), f.timestampMs), f.timestampMs);
   analytics.finish();
   return analytics.summary();
 }
@@ -180,7 +202,7 @@ export function scoreSegment(
   );
   const counts = compareCounts(countScene(scene, truthFrames, width, height), segment.summary);
   const randomCounts = randomScene
-    ? compareCounts(countScene(randomScene, truthFrames, width, height), countScene(randomScene, trackFrames, width, height))
+    ? compareCounts(countScene(randomScene, truthFrames, width, height), countScene(randomScene, trackFrames, width, height, true))
     : undefined;
   return {
     name: segment.range.name,

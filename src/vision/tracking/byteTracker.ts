@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto';
 import type { Detection } from '../detection.js';
 import { iou } from '../detection.js';
+import { appearanceDistance, blendSignature } from './appearance.js';
 import { KalmanBoxFilter, type BoxState } from './kalmanBox.js';
 import { solveAssignment } from './linearAssignment.js';
 import { StaticClutterFilter, type StaticClutterOptions } from './staticClutter.js';
@@ -51,14 +52,27 @@ export interface TrackerOptions {
   reassociateHeights: number;
   /** Drop weak detections on learned static clutter sites (see staticClutter.ts); false = off. */
   staticClutter: Partial<StaticClutterOptions> | false;
+  /**
+   * Colour-signature gate (appearance.ts) in the IoU stages: a track and a confident detection
+   * whose signatures are further apart than this are not paired when either has a rival
+   * (1 = off). Only applies when both have a signature; weak detections are paired on IoU alone.
+   */
+  appearanceGate: number;
+  /** Colour gate for re-associating a lost track by centre distance (stage 1b), where IoU says nothing. */
+  reassociateAppearanceGate: number;
+  /** Weight of the signature distance in the association cost, next to 1 − IoU (0 = IoU only). */
+  appearanceWeight: number;
+  /** Share of a new confident observation in the track's signature (moving average). */
+  appearanceMomentum: number;
 }
 
 /**
  * Defaults measured with `storepulse eval` on PETS09-S2L1 (vtest.avi), tuned on frames 0–397 only
  * and checked on 398–794 and on seeded random lines and zones (docs/benchmarks.md, "Counting
  * accuracy"). Against the previous defaults: optimal assignment, the static clutter filter, a
- * looser first-stage gate (0.1: the Kalman prediction lags people who turn or stop at 5–10 fps)
- * and centre-distance re-association of lost tracks.
+ * looser first-stage gate (0.1: the Kalman prediction lags people who turn or stop at 5–10 fps),
+ * centre-distance re-association of lost tracks, and colour signatures that keep two people
+ * apart when their boxes meet.
  */
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   highScore: 0.5,
@@ -73,8 +87,12 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   confirmHits: 2,
   lowScoreReviveMs: 1000,
   assignment: 'optimal',
-  reassociateHeights: 0.6,
+  reassociateHeights: 1,
   staticClutter: {},
+  appearanceGate: 0.4,
+  appearanceWeight: 0.5,
+  reassociateAppearanceGate: 0.3,
+  appearanceMomentum: 0.1,
 };
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
@@ -95,7 +113,24 @@ export interface Track {
 
 interface InternalTrack extends Track {
   filter: KalmanBoxFilter;
+  appearance?: Float32Array;
 }
+
+/** Signature distance of a track and a detection, 0 when either has none (nothing to tell them apart). */
+function signatureDistance(track: InternalTrack, det: Detection): number {
+  return track.appearance && det.appearance ? appearanceDistance(track.appearance, det.appearance) : 0;
+}
+
+interface AppearanceCost {
+  gate: number;
+  weight: number;
+}
+
+/**
+ * Stage 2 pairs tracks with weak detections, which are mostly people half hidden behind others:
+ * their boxes hold the occluder's colours as much as their own, so only geometry decides there.
+ */
+const IOU_ONLY: AppearanceCost = { gate: 1, weight: 0 };
 
 const toState = (d: Detection): BoxState => ({ cx: (d.x1 + d.x2) / 2, cy: (d.y1 + d.y2) / 2, w: d.x2 - d.x1, h: d.y2 - d.y1 });
 const toBox = (s: BoxState, score: number): Detection => ({
@@ -107,12 +142,33 @@ const toBox = (s: BoxState, score: number): Detection => ({
 });
 
 /** Pairs tracks and detections whose IoU is at least `minIou`. Returns [trackIndex, detectionIndex] pairs. */
-function associate(tracks: readonly InternalTrack[], detections: readonly Detection[], minIou: number, mode: 'optimal' | 'greedy'): [number, number][] {
+function associate(
+  tracks: readonly InternalTrack[],
+  detections: readonly Detection[],
+  minIou: number,
+  mode: 'optimal' | 'greedy',
+  appearance: AppearanceCost,
+): [number, number][] {
   if (tracks.length === 0 || detections.length === 0) return [];
   const overlaps = tracks.map((t) => detections.map((d) => iou(t.box, d)));
   if (mode === 'optimal') {
     // Maximise the total overlap: a crowd where one greedy pick steals another's only match is the common case.
-    return solveAssignment(overlaps.map((row) => row.map((o) => 1 - o)), 1 - minIou);
+    // Pairs under the IoU gate or over the colour gate are forbidden; the colour distance breaks near-ties.
+    const maxCost = 1 - minIou + appearance.weight * appearance.gate;
+    const rowOptions = overlaps.map((row) => row.filter((o) => o >= minIou).length);
+    const colOptions = detections.map((_, d) => overlaps.filter((row) => (row[d] as number) >= minIou).length);
+    const costs = overlaps.map((row, t) =>
+      row.map((o, d) => {
+        if (o < minIou) return Infinity;
+        const a = signatureDistance(tracks[t] as InternalTrack, detections[d] as Detection);
+        // Colours only veto a pair that has a rival (another detection for this track, or another
+        // track for this detection): a lone match stays, because a half-hidden person's colours
+        // change while the geometry still says who it is.
+        const contested = (rowOptions[t] as number) > 1 || (colOptions[d] as number) > 1;
+        return a > appearance.gate && contested ? Infinity : 1 - o + appearance.weight * a;
+      }),
+    );
+    return solveAssignment(costs, maxCost);
   }
   const pairs: { t: number; d: number; overlap: number }[] = [];
   overlaps.forEach((row, t) => row.forEach((overlap, d) => {
@@ -165,6 +221,7 @@ export class ByteTracker {
     const dt = this.lastTimestampMs === undefined ? 0 : Math.max(0, (timestampMs - this.lastTimestampMs) / 1000);
     this.lastTimestampMs = timestampMs;
     const gateScale = dt > 0 ? Math.min(1, o.referenceFrameMs / (dt * 1000)) : 1;
+    const colours: AppearanceCost = { gate: o.appearanceGate, weight: o.appearanceWeight };
     for (const t of this.tracks) {
       t.filter.predict(dt);
       t.box = toBox(t.filter.state, t.score);
@@ -178,7 +235,7 @@ export class ByteTracker {
 
     // 1. High-score detections against confirmed and lost tracks.
     const remainingHigh = new Set(high.map((_, i) => i));
-    for (const [ti, di] of associate(established, high, o.matchIouHigh * gateScale, o.assignment)) {
+    for (const [ti, di] of associate(established, high, o.matchIouHigh * gateScale, o.assignment, colours)) {
       this.apply(established[ti] as InternalTrack, high[di] as Detection, timestampMs);
       remainingHigh.delete(di);
     }
@@ -186,8 +243,16 @@ export class ByteTracker {
     if (o.reassociateHeights > 0) {
       const lost = established.filter((t) => !t.matched && t.state === 'lost');
       const left = [...remainingHigh];
-      const cost = lost.map((t) => left.map((di) => centreDistanceInHeights(t, high[di] as Detection)));
-      for (const [li, k] of solveAssignment(cost, o.reassociateHeights)) {
+      // Distance in units of the reach, plus the colour distance; a stranger's colours are gated out.
+      const cost = lost.map((t) =>
+        left.map((di) => {
+          const det = high[di] as Detection;
+          const reach = centreDistanceInHeights(t, det) / o.reassociateHeights;
+          const colour = signatureDistance(t, det);
+          return reach > 1 || colour > o.reassociateAppearanceGate ? Infinity : reach + o.appearanceWeight * colour;
+        }),
+      );
+      for (const [li, k] of solveAssignment(cost)) {
         const di = left[k] as number;
         this.apply(lost[li] as InternalTrack, high[di] as Detection, timestampMs);
         remainingHigh.delete(di);
@@ -199,13 +264,13 @@ export class ByteTracker {
         !t.matched &&
         (t.state === 'confirmed' || timestampMs - t.lastSeenMs <= o.lowScoreReviveMs),
     );
-    for (const [ti, di] of associate(stillOpen, low, o.matchIouLow * gateScale, o.assignment)) {
+    for (const [ti, di] of associate(stillOpen, low, o.matchIouLow * gateScale, o.assignment, IOU_ONLY)) {
       this.apply(stillOpen[ti] as InternalTrack, low[di] as Detection, timestampMs);
     }
     // 3. Tentative tracks against the high-score detections left.
     const leftHigh = [...remainingHigh].map((i) => high[i] as Detection);
     const takenByTentative = new Set<number>();
-    for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative * gateScale, o.assignment)) {
+    for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative * gateScale, o.assignment, colours)) {
       this.apply(tentative[ti] as InternalTrack, leftHigh[di] as Detection, timestampMs);
       takenByTentative.add(di);
     }
@@ -246,6 +311,10 @@ export class ByteTracker {
 
   private apply(track: InternalTrack, det: Detection, timestampMs: number): void {
     track.filter.update(toState(det));
+    // Only confident detections teach the track its colours: weak ones are mostly half-hidden people.
+    if (det.appearance && det.score >= this.options.highScore) {
+      track.appearance = track.appearance ? blendSignature(track.appearance, det.appearance, this.options.appearanceMomentum) : det.appearance;
+    }
     track.score = det.score;
     track.box = toBox(track.filter.state, det.score);
     track.lastSeenMs = timestampMs;
@@ -269,6 +338,7 @@ export class ByteTracker {
       hits: 1,
       matched: true,
       filter: new KalmanBoxFilter(toState(det)),
+      ...(det.appearance ? { appearance: det.appearance } : {}),
     };
     this.tracks.push(track);
   }
