@@ -160,6 +160,7 @@ function associate(
     const costs = overlaps.map((row, t) =>
       row.map((o, d) => {
         if (o < minIou) return Infinity;
+        if (appearance === IOU_ONLY) return 1 - o;
         const a = signatureDistance(tracks[t] as InternalTrack, detections[d] as Detection);
         // Colours only veto a pair that has a rival (another detection for this track, or another
         // track for this detection): a lone match stays, because a half-hidden person's colours

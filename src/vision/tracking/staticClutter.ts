@@ -120,8 +120,10 @@ export class StaticClutterFilter {
     let best: Site | undefined;
     let bestIou = this.options.siteIou;
     for (const site of this.sites) {
-      if (taken.has(site)) continue;
-      const overlap = iou(site.box, det);
+      const b = site.box;
+      // Most sites are elsewhere in the frame: a disjoint box is rejected before any IoU.
+      if (b.x2 <= det.x1 || b.x1 >= det.x2 || b.y2 <= det.y1 || b.y1 >= det.y2 || taken.has(site)) continue;
+      const overlap = iou(b, det);
       if (overlap >= bestIou) {
         best = site;
         bestIou = overlap;
