@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/common/seededRandom.js';
-import { solveAssignment } from '../../src/vision/tracking/linearAssignment.js';
+import { solveAssignment, solveAssignmentWithUnmatchedCost } from '../../src/vision/tracking/linearAssignment.js';
 
 const totalCost = (cost: number[][], pairs: [number, number][]): number => pairs.reduce((sum, [r, c]) => sum + cost[r]![c]!, 0);
 
@@ -224,5 +224,28 @@ describe('solveAssignment', () => {
     // Correctness only: a time bound here would flake on a loaded machine.
     const pairs = solveAssignment(cost);
     expect(pairs).toEqual(perm.map((c, r) => [r, c]));
+  });
+});
+
+describe('solveAssignmentWithUnmatchedCost (fewer but cheaper)', () => {
+  it('leaves a row unmatched rather than pairing crosswise just to make one more pair', () => {
+    // Track 0 fits detection 1 well (0.4); track 1 fits only detection 1, poorly (0.85); track 0 also
+    // fits detection 0 poorly (0.8). Count-first makes two pairs (0.8 + 0.85); fewer-but-cheaper one.
+    const cost = [
+      [0.8, 0.4],
+      [Infinity, 0.85],
+    ];
+    expect(solveAssignment(cost, 0.9)).toEqual([[0, 0], [1, 1]]);
+    expect(solveAssignmentWithUnmatchedCost(cost, 0.9)).toEqual([[0, 1]]);
+    // With leaving a row cheap, nothing pairs; with it dear, both do again.
+    expect(solveAssignmentWithUnmatchedCost(cost, 0.3)).toEqual([]);
+    expect(solveAssignmentWithUnmatchedCost(cost, 5)).toEqual([[0, 0], [1, 1]]);
+  });
+
+  it('never pairs an infinite entry, and handles empty and wide or tall matrices', () => {
+    expect(solveAssignmentWithUnmatchedCost([], 1)).toEqual([]);
+    expect(solveAssignmentWithUnmatchedCost([[Infinity, Infinity]], 1)).toEqual([]);
+    expect(solveAssignmentWithUnmatchedCost([[0.5], [0.2], [0.9]], 1)).toEqual([[1, 0]]);
+    expect(solveAssignmentWithUnmatchedCost([[0.5, 0.1, 0.9]], 1)).toEqual([[0, 1]]);
   });
 });

@@ -13,7 +13,7 @@ import type { Detection } from '../detection.js';
 import { iou } from '../detection.js';
 import { appearanceDistance, blendSignature } from './appearance.js';
 import { KalmanBoxFilter, type BoxState } from './kalmanBox.js';
-import { solveAssignment } from './linearAssignment.js';
+import { solveAssignmentWithUnmatchedCost } from './linearAssignment.js';
 import { StaticClutterFilter, type StaticClutterOptions } from './staticClutter.js';
 
 export interface TrackerOptions {
@@ -169,7 +169,9 @@ function associate(
         return a > appearance.gate && contested ? Infinity : 1 - o + appearance.weight * a;
       }),
     );
-    return solveAssignment(costs, maxCost);
+    // Fewer but cheaper: two people meeting must not be paired crosswise just so that a lost
+    // track gets a detection too (ByteTrack's cost-limited assignment).
+    return solveAssignmentWithUnmatchedCost(costs, maxCost);
   }
   const pairs: { t: number; d: number; overlap: number }[] = [];
   overlaps.forEach((row, t) => row.forEach((overlap, d) => {
@@ -253,7 +255,7 @@ export class ByteTracker {
           return reach > 1 || colour > o.reassociateAppearanceGate ? Infinity : reach + o.appearanceWeight * colour;
         }),
       );
-      for (const [li, k] of solveAssignment(cost)) {
+      for (const [li, k] of solveAssignmentWithUnmatchedCost(cost, 1 + o.appearanceWeight * o.reassociateAppearanceGate)) {
         const di = left[k] as number;
         this.apply(lost[li] as InternalTrack, high[di] as Detection, timestampMs);
         remainingHigh.delete(di);

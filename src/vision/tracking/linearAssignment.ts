@@ -43,6 +43,25 @@ export function solveAssignment(cost: readonly (readonly number[])[], maxCost = 
   return pairs.sort((a, b) => a[0] - b[0]);
 }
 
+/**
+ * Minimum-cost assignment in which leaving a row unmatched costs `unmatchedCost` (columns may stay
+ * unmatched for free): a pair is made only where it is cheaper than leaving its row alone, and the
+ * total Σ cost(pairs) + unmatchedCost × (unmatched rows) is minimal. This is "fewer but cheaper",
+ * the convention of ByteTrack's lapjv call with a cost limit (there, each unmatched row and column
+ * costs half the limit, which differs from this only by a constant): a tracker must not pair a
+ * track with a poor detection just so that one more pair is made. Entries that are not finite are
+ * never paired.
+ */
+export function solveAssignmentWithUnmatchedCost(cost: readonly (readonly number[])[], unmatchedCost: number): AssignmentPair[] {
+  const rows = cost.length;
+  const cols = checkRectangular(cost);
+  if (rows === 0 || cols === 0) return [];
+  // One private "unmatched" column per row; every row then has a feasible choice, so the count-first
+  // rule of solveAssignment no longer applies and the total cost alone decides.
+  const extended = cost.map((row, r) => [...row, ...Array.from({ length: rows }, (_, k) => (k === r ? unmatchedCost : Infinity))]);
+  return solveAssignment(extended).filter(([, c]) => c < cols);
+}
+
 /** Column count of a matrix whose rows must all be equally long (a ragged matrix is a caller bug). */
 function checkRectangular(cost: readonly (readonly number[])[]): number {
   const cols = cost[0]?.length ?? 0;
