@@ -13,9 +13,10 @@ RUNTIME_PACKAGES=(ffmpeg opencv-doc build-essential python3 dbus bluez openssl)
 # Real peers for the tests: GStreamer's RTSP server through python3-gi (a camera) and mosquitto
 # (the upstream broker and the external sensor broker); python3-dbusmock plays BlueZ on a private
 # D-Bus (there is no radio in CI); Debian's chromium runs the web UI's end-to-end tests (playwright-core
-# drives it; no browser is ever downloaded).
+# drives it; no browser is ever downloaded). postgresql: `storepulse central` writes to it, and its tests
+# start a throw-away server from its binaries (the package's own cluster service is not used).
 TEST_PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  mosquitto mosquitto-clients openssl python3-dbusmock chromium)
+  mosquitto mosquitto-clients openssl python3-dbusmock chromium postgresql)
 
 packages=("${RUNTIME_PACKAGES[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi

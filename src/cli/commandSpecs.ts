@@ -166,5 +166,47 @@ export const EVAL = {
   ],
 } as const satisfies CommandSpec;
 
+export const CENTRAL = {
+  name: 'central',
+  summary: "head office: ingest every gateway's upstream MQTT messages into PostgreSQL, exactly once",
+  description:
+    "Subscribes to every store's gateway messages with an MQTT 5 shared subscription (several workers with the same group split the load) and writes them to PostgreSQL in batches: events once per idempotency key, KPI bins replaced only by a higher revision, gateway status for the fleet view, schema-invalid messages into dead_letters. A message is acknowledged to the broker only after its transaction commits, so a worker that dies loses nothing: its messages are re-delivered when it restarts under the same client id. Migrates the database schema on start. With an `http` section in the config it also serves the fleet REST API (gateways, footfall–sales correlation, stores ranked by conversion). SIGTERM or SIGINT stops it cleanly.",
+  options: [
+    {
+      name: 'config',
+      value: 'FILE',
+      required: true,
+      description: 'central config file (YAML; annotated example: config/central.example.yaml): broker URL, shared-subscription group and client id, PostgreSQL connection string, batch size',
+    },
+  ],
+  examples: [
+    { note: 'one ingest worker, as its systemd unit runs it', command: 'storepulse central --config /etc/storepulse/central.yaml' },
+  ],
+} as const satisfies CommandSpec;
+
+export const IMPACT = {
+  name: 'impact',
+  summary: "before/after impact of a change (display moved, promotion) on a zone's or a line's traffic, dwell and conversion",
+  description:
+    "Reads the hourly KPI bins of the gateway's SQLite file (read-only; computed from its events for days without stored bins) and compares the N weeks after the change with the N weeks before on matching weekdays and hours: traffic, mean dwell and visit rate of the subject and the store's conversion, each with a 95 % confidence interval from the day-to-day variation. With control zones or lines (of this store, or of another store's file with --control-db), the subject's change is measured relative to theirs (difference-in-differences), which takes out a trend or season they share. An interval that covers zero reads NO SIGNIFICANT CHANGE. Days without data, or not over yet, are left out and listed.",
+  options: [
+    { name: 'db', value: 'FILE', required: true, description: "the gateway's SQLite file (data_dir/storepulse.db), opened read-only" },
+    { name: 'subject', value: 'SUBJECT', required: true, description: 'the zone or line the change was about: zone:NAME or line:NAME (zone:CAMERA/NAME for one camera\'s zone), or store' },
+    { name: 'change', value: 'DATE', required: true, description: "when the change took effect, in the store's local time: YYYY-MM-DD or YYYY-MM-DDTHH:MM (minutes are dropped: bins are hourly)" },
+    { name: 'weeks', value: 'N', default: '4', description: 'weeks compared on each side of the change (at most 13)' },
+    { name: 'control', value: 'SUBJECT,...', description: 'zones or lines the change did not touch, summed into one control (e.g. zone:aisle3,zone:bakery); store: the whole store\'s traffic' },
+    { name: 'control-db', value: 'FILE', description: "another store's SQLite file to read the controls from (e.g. --control store: a store without the change)" },
+    { name: 'config', value: 'FILE', description: "the gateway config: the store's time zone and the KPI settings used for days computed from raw events" },
+    { name: 'timezone', value: 'ZONE', description: "the store's IANA time zone (Europe/Paris)", defaultText: "the config's timezone with --config, else this machine's" },
+    { name: 'json', description: 'print the report as one JSON object instead of text' },
+  ],
+  examples: [
+    {
+      note: 'did moving the promo display on 14 March change its zone, against two untouched aisles?',
+      command: 'storepulse impact --db /var/lib/storepulse/storepulse.db --subject zone:promo --change 2026-03-14 --control zone:aisle3,zone:aisle4',
+    },
+  ],
+} as const satisfies CommandSpec;
+
 /** In the order the overview lists them. */
-export const COMMAND_SPECS = [RUN, DETECT, ANALYZE, EVAL, DEMO] as const;
+export const COMMAND_SPECS = [RUN, DETECT, ANALYZE, EVAL, DEMO, CENTRAL, IMPACT] as const;

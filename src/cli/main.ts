@@ -17,6 +17,8 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   analyze: async () => (await import('./analyzeCommand.js')).analyzeCommand,
   eval: async () => (await import('./evalCommand.js')).evalCommand,
   demo: async () => (await import('./analyzeCommand.js')).demoCommand,
+  central: async () => (await import('../central/centralCommand.js')).centralCommand,
+  impact: async () => (await import('./impactCommand.js')).impactCommand,
 };
 
 const specOf = (name: string): (typeof COMMAND_SPECS)[number] | undefined => COMMAND_SPECS.find((s) => s.name === name);

@@ -21,6 +21,9 @@ import { DataStore, storeEventOf } from '../store/dataStore.js';
 import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
 import { loadTls, type TlsMaterial, type TlsSettings } from '../common/tls.js';
 import { setBrokerTransport } from '../sensors/mqtt/embeddedBroker.js';
+import { GatewayJourneys } from './gatewayJourneys.js';
+import { LiveFusion } from '../fusion/liveFusion.js';
+import type { JourneyService } from '../analytics/journeys/journeyService.js';
 
 export type GatewayMode = 'running' | 'safe';
 
@@ -87,10 +90,20 @@ export class Gateway {
   /** The newest frame and tracks per camera for the web UI's live view (memory only). */
   readonly live: LiveFrames;
   private tlsMaterial: TlsMaterial | undefined;
+  private readonly journeyLink: GatewayJourneys;
+  /** Store-level counting on the floor plan over all calibrated cameras (src/fusion). */
+  readonly fusion: LiveFusion;
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
     this.live = new LiveFrames(options.ctx.now);
+    this.journeyLink = new GatewayJourneys(options.ctx, () => this.dataStore, () => this.config);
+    // Failures are logged and counted by the store, as for camera events.
+    this.fusion = new LiveFusion({
+      ctx: options.ctx,
+      record: (event) => void this.dataStore?.record(event).catch(() => undefined),
+      onSamples: (samples, tMs) => this.journeyLink.onFusedSamples(samples, tMs),
+    });
     if (initial.ok) {
       this.config = initial.config;
     } else {
@@ -171,6 +184,11 @@ export class Gateway {
     return this.recent.filter((e) => e.seq > afterSeq);
   }
 
+  /** Customer journeys over the plan zones (off unless the config has a journeys section). */
+  get journeys(): JourneyService {
+    return this.journeyLink.service;
+  }
+
   /** The durable store (undefined in safe mode or when the database cannot be opened). */
   get store(): DataStore | undefined {
     return this.dataStore;
@@ -218,6 +236,10 @@ export class Gateway {
     await this.reloading;
     await Promise.all([...this.cameras.values()].map((c) => c.stop()));
     this.cameras.clear();
+    // After the cameras (no more tracks), before the store closes: held-back plan counts are recorded.
+    this.fusion.stop();
+    // After fusion (its last samples are in), before the store closes: journey counts are saved.
+    this.journeyLink.stop();
     await this.pool?.close();
     this.pool = undefined;
     this.detectorState = 'off';
@@ -231,6 +253,9 @@ export class Gateway {
     const { log } = this.options.ctx;
     await mkdir(path.resolve(this.config.data_dir), { recursive: true });
     this.openStore();
+    this.fusion.apply(this.config);
+    // After fusion: a restarted fuser has released its last samples to the journeys by then.
+    this.journeyLink.apply(this.config);
     await this.applySensors();
     await this.ensurePool();
     for (const camera of this.config.cameras) if (camera.enabled) this.startCamera(camera);
@@ -296,6 +321,7 @@ export class Gateway {
       onEvent: (event) => this.publish(event),
       onTracks: (id, frame, tracks) => {
         this.live.update(id, frame, tracks);
+        this.fusion.onTracks(id, frame, tracks);
         this.options.onTracks?.(id, frame, tracks);
       },
     });
@@ -358,6 +384,8 @@ export class Gateway {
       await this.startServices();
     }
     this.dataStore?.applyUpstreamConfig();
+    if (!wasSafe) this.fusion.apply(next);
+    if (!wasSafe) this.journeyLink.apply(next);
     if (!wasSafe) await this.applySensors();
     metrics.configValid.set(1);
     metrics.configReloads.inc({ result: 'applied' });

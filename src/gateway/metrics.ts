@@ -59,6 +59,11 @@ export function createMetrics() {
     bleAdverts: new Counter({ name: 'storepulse_ble_advertisements_total', help: 'BLE advertisements seen: matched an allow-list or ignored (dropped in memory)', labelNames: ['result'], registers: [registry] }),
     blePresent: new Gauge({ name: 'storepulse_ble_present', help: '1 while a beacon or staff badge is present', labelNames: ['device'], registers: [registry] }),
     apiAuthFailures: new Counter({ name: 'storepulse_api_unauthorized_total', help: 'API requests refused for a missing or wrong token', registers: [registry] }),
+    journeysCompleted: new Counter({ name: 'storepulse_journeys_completed_total', help: 'Customer journeys ended and counted (src/analytics/journeys)', registers: [registry] }),
+    journeyInputRejected: new Counter({ name: 'storepulse_journey_input_rejected_total', help: 'Journey input refused: frames out of order, non-finite samples, foot points off the floor', labelNames: ['reason'], registers: [registry] }),
+    planInputRejected: new Counter({ name: 'storepulse_plan_input_rejected_total', help: 'Camera tracks left out of floor-plan fusion: foot point off the floor, unusable calibration', labelNames: ['camera', 'reason'], registers: [registry] }),
+    planPeople: new Gauge({ name: 'storepulse_plan_people', help: 'People on the floor plan now, counted once over all calibrated cameras (src/fusion)', registers: [registry] }),
+    planZoneOccupancy: new Gauge({ name: 'storepulse_plan_zone_occupancy', help: 'People in a plan zone now, counted once over all calibrated cameras', labelNames: ['zone'], registers: [registry] }),
   };
   return m;
 }

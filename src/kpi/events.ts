@@ -73,7 +73,26 @@ export interface SensorReading extends EventBase {
   unit?: string;
 }
 
-export type StoreEvent = LineCrossing | ZoneVisit | DoorCount | PosTransaction | FeedbackVote | StaffPresence | BeaconPresence | SensorReading;
+/** A person crossed a line drawn on the floor plan: counted once over all cameras (src/fusion). */
+export interface PlanLineCrossing extends EventBase {
+  type: 'plan_line_crossing';
+  line: string;
+  direction: 'in' | 'out';
+}
+
+/** A person's visit of a zone drawn on the floor plan ended: counted once over all cameras (src/fusion). */
+export interface PlanZoneVisit extends EventBase {
+  type: 'plan_zone_visit';
+  zone: string;
+  enter_ts: number;
+  dwell_ms: number;
+  counted: boolean;
+}
+
+/** The source of store-level (plan) events, which no single camera produced. */
+export const PLAN_SOURCE = 'plan';
+
+export type StoreEvent = LineCrossing | ZoneVisit | DoorCount | PosTransaction | FeedbackVote | StaffPresence | BeaconPresence | SensorReading | PlanLineCrossing | PlanZoneVisit;
 export type StoreEventType = StoreEvent['type'];
 
 export const STORE_EVENT_TYPES: readonly StoreEventType[] = [
@@ -85,6 +104,8 @@ export const STORE_EVENT_TYPES: readonly StoreEventType[] = [
   'staff_presence',
   'beacon_presence',
   'sensor_reading',
+  'plan_line_crossing',
+  'plan_zone_visit',
 ];
 
 /** Which device produced the event: a camera or a sensor id. */
@@ -104,6 +125,9 @@ export function eventSource(event: StoreEvent): string {
       return event.badge;
     case 'beacon_presence':
       return event.beacon;
+    case 'plan_line_crossing':
+    case 'plan_zone_visit':
+      return PLAN_SOURCE;
   }
 }
 
@@ -111,8 +135,10 @@ export function eventSource(event: StoreEvent): string {
 export function eventSubject(event: StoreEvent): string | undefined {
   switch (event.type) {
     case 'line_crossing':
+    case 'plan_line_crossing':
       return event.line;
     case 'zone_visit':
+    case 'plan_zone_visit':
       return event.zone;
     case 'feedback_vote':
     case 'beacon_presence':

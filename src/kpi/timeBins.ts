@@ -58,7 +58,11 @@ export function binStart(ts: number, size: BinSize, timeZone: string): number {
   const floored = size === '1d' ? Math.floor(local / (24 * 60 * MINUTE)) * 24 * 60 * MINUTE : Math.floor(local / FIXED_MS[size]) * FIXED_MS[size];
   const start = localToInstant(floored, timeZone);
   // A DST jump inside the bin can move the start past ts; the bin then starts at the jump.
-  return start > ts ? ts - (ts % MINUTE) : start;
+  if (start > ts) return ts - (ts % MINUTE);
+  // In the hour repeated when clocks go back, the wall-clock start maps to its first occurrence, a
+  // whole bin before ts (nextBinStart would then never advance): the bin is the second occurrence.
+  if (size !== '1d' && start + FIXED_MS[size] <= ts) return ts - (local - floored);
+  return start;
 }
 
 /** Start of the bin after the one that contains `ts`. */

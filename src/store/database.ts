@@ -94,6 +94,40 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'change annotations',
+    sql: `
+      -- Operational notes on the time axis ("display moved", "promo start"), optionally about a zone
+      -- or line: what an impact analysis compares around. Never about a person.
+      CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        subject TEXT,
+        created_by TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX annotations_ts ON annotations (ts);
+    `,
+  },
+  {
+    version: 5,
+    name: 'journey bins',
+    sql: `
+      -- Customer-journey counts per minute (src/analytics/journeys): transition, path, funnel and
+      -- buying-unit counts as JSON, never a track id. setup identifies the journey settings they were
+      -- counted under; only bins of the running settings are read back after a restart.
+      CREATE TABLE journey_bins (
+        setup TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        counts TEXT NOT NULL,
+        saved_at INTEGER NOT NULL,
+        PRIMARY KEY (setup, minute)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX journey_bins_minute ON journey_bins (minute);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -7,10 +7,11 @@
 import type { StoreEvent } from '../kpi/events.js';
 import type { KpiBin } from '../kpi/kpiEngine.js';
 import type { BinSize } from '../kpi/timeBins.js';
+import type { JourneyReport } from '../analytics/journeys/journeyAggregate.js';
 
 export const TOPIC_VERSION = 'v1';
 
-export type MessageKind = 'event' | 'metrics' | 'kpi';
+export type MessageKind = 'event' | 'metrics' | 'kpi' | 'journeys';
 
 export interface OutboxMessage {
   key: string;
@@ -54,6 +55,19 @@ export function kpiMessage(size: BinSize, bin: KpiBin, revision: number, timeZon
     kind,
     topic: size === '1m' ? 'metrics/1m' : `kpis/${size}`,
     body: { bin: size, from: new Date(bin.from).toISOString(), to: new Date(bin.to).toISOString(), time_zone: timeZone, revision, kpis: bin },
+  };
+}
+
+/**
+ * One closed bin of journey aggregates (src/analytics/journeys): counts only, paths under the
+ * minimum count folded into "other", no track ids. Bins are final when sent, so there are no revisions.
+ */
+export function journeysMessage(size: BinSize, bin: { from: number; to: number; report: JourneyReport }, timeZone: string, id: GatewayIdentity): OutboxMessage {
+  return {
+    key: `${id.gatewayId}:journeys:${size}:${bin.from}`,
+    kind: 'journeys',
+    topic: `journeys/${size}`,
+    body: { bin: size, from: new Date(bin.from).toISOString(), to: new Date(bin.to).toISOString(), time_zone: timeZone, journeys: bin.report },
   };
 }
 

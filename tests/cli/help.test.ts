@@ -10,7 +10,7 @@ import { commandHelp, parseArgsOptions, parseCommandArgs, UsageError, type Comma
 import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { runCli } from '../helpers/cli.js';
 
-const COMMANDS = ['run', 'detect', 'analyze', 'eval', 'demo'];
+const COMMANDS = ['run', 'detect', 'analyze', 'eval', 'demo', 'impact', 'central'];
 
 /** The options each command must accept: the list, so that a spec losing one fails here. */
 const EXPECTED_OPTIONS: Record<string, string[]> = {
@@ -19,6 +19,8 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   analyze: ['source', 'scene', 'fps', 'model', 'out', 'json', 'threads', 'max-frames'],
   eval: ['source', 'gt', 'scene', 'frame-offset', 'fps', 'model', 'threads', 'random-lines', 'random-zones', 'seed', 'save-detections', 'load-detections', 'json'],
   demo: ['source', 'scene', 'fps', 'model', 'out', 'json', 'threads', 'max-frames'],
+  impact: ['db', 'subject', 'change', 'weeks', 'control', 'control-db', 'config', 'timezone', 'json'],
+  central: ['config'],
 };
 
 describe('storepulse --version and help', () => {

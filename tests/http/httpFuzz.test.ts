@@ -204,6 +204,8 @@ const ROUTE_QUERY: Record<string, string[]> = {
   '/api/v1/kpis': ['from', 'to', 'format', 'camera', 'line', 'zone', 'bin'],
   '/api/events': ['after'],
   '/api/v1/dead-letters': ['sensor', 'after_id', 'limit'],
+  '/api/v1/impact': ['subject', 'change', 'weeks', 'control', 'format'],
+  '/api/v1/annotations': ['from', 'to', 'subject', 'format'],
   '/ui/api/cameras/:id/frame.jpg': ['mode'],
   '/ui/api/plan/image': ['width_m', 'height_m'],
 };
@@ -220,15 +222,20 @@ function queryValue(rand: () => number, key: string): string {
   switch (key) {
     case 'from':
     case 'to':
+    case 'change':
       return encodeURIComponent(pick(rand, chance(rand, 0.5) ? EDGE_TIMES : TIMES));
     case 'after_id':
     case 'limit':
     case 'after':
+    case 'weeks':
     case 'width_m':
     case 'height_m':
       return encodeURIComponent(pick(rand, NUMBERS));
     case 'format':
       return pick(rand, ['json', 'csv', 'CSV', 'xml', '']);
+    case 'subject':
+    case 'control':
+      return encodeURIComponent(pick(rand, ['zone:door', 'line:entrance', 'zone:', 'zone:a/b/c', 'store', 'zone:door,zone:door', ',,,', 'line:__proto__']));
     case 'size':
     case 'bin':
       return pick(rand, ['1m', '15m', '1h', '1d', '1w', '0m', '']);
@@ -268,6 +275,7 @@ const BODY_FIELDS: Record<string, { required: string[]; optional: string[] }> = 
   'PUT /ui/api/cameras/:id/calibration': { required: ['image_points', 'plan_points'], optional: ['check_points'] },
   'POST /ui/api/validations': { required: ['camera', 'line'], optional: [] },
   'POST /ui/api/validations/:id/tap': { required: ['direction'], optional: ['undo'] },
+  'POST /api/v1/annotations': { required: ['time', 'text'], optional: ['subject'] },
 };
 
 function junkValue(rand: () => number, depth = 0): unknown {

@@ -3,6 +3,8 @@ import { get, post, type SessionInfo, type User } from './api.js';
 import { h, mount } from './dom.js';
 import { calibratePage } from './pages/calibrate.js';
 import { dashboardPage } from './pages/dashboard.js';
+import { impactPage } from './pages/impact.js';
+import { journeysPage } from './pages/journeys.js';
 import { livePage } from './pages/live.js';
 import { loginPage } from './pages/login.js';
 import { usersPage } from './pages/users.js';
@@ -16,6 +18,8 @@ function nav(storeId: string, cameras: { id: string }[]): void {
   document.getElementById('top')!.replaceChildren(
     h('span', { class: 'brand' }, 'storepulse'),
     link('#/dashboard', 'Dashboard'),
+    link('#/impact', 'Before/after'),
+    link('#/journeys', 'Journeys'),
     ...cameras.map((c) => link(`#/live/${encodeURIComponent(c.id)}`, `Camera ${c.id}`)),
     ...(user?.role === 'installer' ? [link('#/users', 'Accounts')] : []),
     h('span', { class: 'who' }, `${storeId} · ${user?.username} (${user?.role})`),
@@ -46,6 +50,8 @@ async function render(): Promise<void> {
   if (page === 'validate' && arg) return validatePage(arg, user);
   if (page === 'calibrate' && arg) return calibratePage(arg, user);
   if (page === 'users') return usersPage();
+  if (page === 'impact') return impactPage(user);
+  if (page === 'journeys') return journeysPage();
   return dashboardPage();
 }
 

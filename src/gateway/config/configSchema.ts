@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../../kpi/timeBins.js';
 import { sensorsSchema } from '../../sensors/sensorConfigSchema.js';
+import { checkPlanAgainstStore, planSchema } from '../../fusion/planConfigSchema.js';
+import { checkJourneysAgainstPlan, journeysSchema } from '../../analytics/journeys/journeyConfig.js';
 import { checkUniqueNames, lineSchema, zoneSchema } from '../../vision/scene.js';
 
 const cameraId = z
@@ -257,6 +259,10 @@ export const gatewayConfigSchema = z
       .object({ width_m: z.number().positive().max(1000), height_m: z.number().positive().max(1000), image: z.string().regex(/^[\w.-]+\.(png|jpg|jpeg)$/).optional() })
       .strict()
       .optional(),
+    /** Store-level lines and zones in plan metres, counted once over all calibrated cameras (src/fusion). */
+    plan: planSchema.optional(),
+    /** Customer journeys over the plan zones: transition matrix, top paths, funnel, buying units (docs/journeys.md). */
+    journeys: journeysSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -266,6 +272,8 @@ export const gatewayConfigSchema = z
       seen.add(camera.id);
     });
     checkSceneRefs(config, ctx);
+    checkPlanAgainstStore(config, ctx);
+    checkJourneysAgainstPlan(config, ctx);
   });
 
 /** KPI settings must name lines and zones that exist, or the store's traffic would silently be 0. */

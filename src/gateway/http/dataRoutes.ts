@@ -37,7 +37,7 @@ const periodProperties = {
 /** Times the API takes: 1970-01-01 to 9999-12-31 (beyond ±8.64e15 ms a Date cannot even be formatted). */
 const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-function parseTime(value: string | undefined, name: string): number | undefined {
+export function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw new ApiError(400, 'bad_time', `${name} must be ISO 8601 (2026-11-23T09:00:00+01:00) or epoch milliseconds, got "${value}"`);
@@ -52,13 +52,13 @@ function period(q: PeriodQuery, defaultFrom: number, now: number): { from: numbe
   return { from, to };
 }
 
-function requireStore(gateway: Gateway): DataStore {
+export function requireStore(gateway: Gateway): DataStore {
   const store = gateway.store;
   if (!store) throw new ApiError(503, 'store_unavailable', gateway.mode === 'safe' ? 'the gateway is in safe mode (invalid configuration): storage is off' : 'storage is not open');
   return store;
 }
 
-function sendCsv(reply: FastifyReply, name: string, body: string): FastifyReply {
+export function sendCsv(reply: FastifyReply, name: string, body: string): FastifyReply {
   return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(body);
 }
 

@@ -9,6 +9,8 @@ import type { GatewayContext } from '../context.js';
 import type { Gateway } from '../gateway.js';
 import { apiTokens, authenticate } from './apiAuth.js';
 import { registerDataRoutes } from './dataRoutes.js';
+import { registerJourneyRoutes } from './journeyRoutes.js';
+import { registerImpactRoutes } from './impactRoutes.js';
 import { registerSensorRoutes } from './sensorRoutes.js';
 import { routePath, WebAuth } from '../../web/webAuth.js';
 import { registerWebRoutes } from '../../web/webRoutes.js';
@@ -105,6 +107,8 @@ export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInsta
   });
 
   registerDataRoutes(app, gateway, ctx.now);
+  registerJourneyRoutes(app, gateway, ctx.now);
+  registerImpactRoutes(app, gateway, ctx, webAuth);
   registerSensorRoutes(app, gateway);
   registerWebRoutes(app, gateway, ctx, webAuth);
 

@@ -1,5 +1,6 @@
 /** Today at a glance: traffic by hour, occupancy, zone visits and dwell, conversion, sensor and camera health. */
 import { get } from '../api.js';
+import { annotationAxis, annotationList, annotationsBetween } from '../annotationMarks.js';
 import { fmt, h, mount, pct } from '../dom.js';
 
 interface Bin {
@@ -30,6 +31,7 @@ interface Status {
 export async function dashboardPage(): Promise<void> {
   const [kpis, status] = await Promise.all([get<{ bins: Bin[]; time_zone: string }>('/api/v1/kpis?bin=1h'), get<Status>('/api/status')]);
   const bins = kpis.bins;
+  const notes = bins.length ? await annotationsBetween(bins[0]!.from, bins.at(-1)!.to) : [];
   const totalIn = bins.reduce((s, b) => s + b.traffic.in, 0);
   const transactions = bins.reduce((s, b) => s + b.transactions, 0);
   const sales = bins.reduce((s, b) => s + b.sales, 0);
@@ -73,6 +75,8 @@ export async function dashboardPage(): Promise<void> {
         return bar;
       })),
       h('div', { class: 'axis' }, ...hours.map((hr) => h('span', {}, hr))),
+      annotationAxis(bins, notes),
+      annotationList(notes),
     ),
     h(
       'div',
