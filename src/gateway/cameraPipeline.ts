@@ -212,7 +212,7 @@ export class CameraPipeline {
     if (this.stopped) return;
     // The pool hands the frame's pixels back with the boxes: the colour signatures are taken here,
     // go to the tracker only, and are gone with its tracks.
-    this.afterTracking(frame, this.tracker.update(withAppearance(frame, detections), frame.timestampMs));
+    this.afterTracking(frame, this.tracker.update(withAppearance(frame, detections, this.tracker.options.highScore), frame.timestampMs));
   }
 
   private afterTracking(frame: RgbFrame, tracks: Track[]): void {

@@ -55,21 +55,26 @@ export function appearanceSignature(frame: RgbFrame, box: Detection): Float32Arr
   const bw = box.x2 - box.x1;
   const bh = box.y2 - box.y1;
   if (bw < 4 || bh < 8) return undefined;
+  const columns: number[] = [];
+  for (let sx = 0; sx < SAMPLES_X; sx++) {
+    const x = Math.floor(box.x1 + bw * (WIDTH_BAND[0] + ((WIDTH_BAND[1] - WIDTH_BAND[0]) * (sx + 0.5)) / SAMPLES_X));
+    if (x >= 0 && x < width) columns.push(x);
+  }
   const signature = new Float32Array(SIGNATURE_LENGTH);
-  for (const [p, [top, bottom]] of PARTS.entries()) {
+  for (let p = 0; p < PARTS.length; p++) {
+    const [top, bottom] = PARTS[p] as readonly [number, number];
     const offset = p * BINS_PER_PART;
     let n = 0;
     for (let sy = 0; sy < SAMPLES_Y; sy++) {
       const y = Math.floor(box.y1 + bh * (top + ((bottom - top) * (sy + 0.5)) / SAMPLES_Y));
       if (y < 0 || y >= height) continue;
-      for (let sx = 0; sx < SAMPLES_X; sx++) {
-        const x = Math.floor(box.x1 + bw * (WIDTH_BAND[0] + ((WIDTH_BAND[1] - WIDTH_BAND[0]) * (sx + 0.5)) / SAMPLES_X));
-        if (x < 0 || x >= width) continue;
-        const i = (y * width + x) * 3;
-        const bin = colourBin(data[i] as number, data[i + 1] as number, data[i + 2] as number);
-        signature[offset + bin] = (signature[offset + bin] as number) + 1;
-        n += 1;
+      const row = y * width;
+      for (const x of columns) {
+        const i = (row + x) * 3;
+        const bin = offset + colourBin(data[i] as number, data[i + 1] as number, data[i + 2] as number);
+        signature[bin] = (signature[bin] as number) + 1;
       }
+      n += columns.length;
     }
     // Less than half the samples inside the frame: not this person's colours, only an edge.
     if (n < (SAMPLES_X * SAMPLES_Y) / 2) return undefined;
@@ -107,12 +112,19 @@ export function blendSignature(current: Float32Array, observed: Float32Array, we
 }
 
 /**
- * Adds each detection's signature from the frame's pixels. Detections that already have one (a
- * replayed recording) keep it; boxes too small to sample get none. The input is not modified.
+ * The tracker compares colours of confident detections only (its `highScore`, 0.5 by default):
+ * weak ones are half-hidden people, paired on geometry alone, so their signatures are not taken.
  */
-export function withAppearance(frame: RgbFrame, detections: readonly Detection[]): Detection[] {
+export const APPEARANCE_MIN_SCORE = 0.5;
+
+/**
+ * Adds a signature from the frame's pixels to each detection scoring at least `minScore`.
+ * Detections that already have one (a replayed recording) keep it; boxes too small to sample get
+ * none. The input is not modified.
+ */
+export function withAppearance(frame: RgbFrame, detections: readonly Detection[], minScore = APPEARANCE_MIN_SCORE): Detection[] {
   return detections.map((d) => {
-    if (d.appearance) return d;
+    if (d.appearance || d.score < minScore) return d;
     const appearance = appearanceSignature(frame, d);
     return appearance ? { ...d, appearance } : d;
   });
