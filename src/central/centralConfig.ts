@@ -3,11 +3,9 @@
  * a store PC, so it shares nothing with the gateway's config). Defaults live here and nowhere else;
  * `${NAME}` in any string is replaced from the environment, as in the gateway's config.
  */
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { substituteEnv } from '../gateway/config/loadConfig.js';
+import { readYamlFile, substituteEnv } from '../gateway/config/loadConfig.js';
 import { formatIssues } from '../vision/scene.js';
 
 /** No MQTT wildcards or separators: these become one level of a topic filter. */
@@ -92,19 +90,8 @@ export function parseCentralConfig(raw: unknown, env: NodeJS.ProcessEnv = proces
 }
 
 export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<CentralConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [`cannot read ${file}: ${(err as Error).message}`] };
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    return { ok: false, errors: [`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
-  }
-  return parseCentralConfig(raw, env);
+  const read = await readYamlFile(file);
+  return read.ok ? parseCentralConfig(read.raw, env) : read;
 }
 
 /** The subscription every worker of the group makes: all messages of every store and gateway. */

@@ -58,18 +58,22 @@ export function defaultConfig(): GatewayConfig {
   return result.config;
 }
 
-export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
+/** Reads and parses a YAML config file; a missing file or bad YAML is one error line naming the file. */
+export async function readYamlFile(file: string): Promise<{ ok: true; raw: unknown } | { ok: false; errors: string[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     return { ok: false, errors: [`cannot read ${file}: ${(err as Error).message}`] };
   }
-  let raw: unknown;
   try {
-    raw = parseYaml(text);
+    return { ok: true, raw: parseYaml(text) };
   } catch (err) {
     return { ok: false, errors: [`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`] };
   }
-  return parseConfig(raw, env);
+}
+
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
+  const read = await readYamlFile(file);
+  return read.ok ? parseConfig(read.raw, env) : read;
 }
