@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Point } from '../geometry.js';
 import { iou, type Detection, type RgbFrame } from '../detection.js';
-import { DEFAULT_FOOT_TIME_CONSTANT_MS, FootPointSmoother } from '../analytics/footSmoother.js';
+import { FootPointEstimator } from '../analytics/footPoints.js';
 import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
 import { analyzeFrames, type FrameDetector } from '../pipeline/offlineAnalysis.js';
 import type { Scene } from '../scene.js';
@@ -94,13 +94,16 @@ export interface FrameBoxes {
 
 /**
  * Lines and zones over id'd boxes (annotations or any tracker's output), with storepulse's counters.
- * `smoothFeet` applies the pipeline's foot-point smoothing, as analyze and the gateway do to a
+ * `smoothFeet` applies the pipeline's foot-point estimate (hidden feet, smoothing), as analyze and the gateway do to a
  * tracker's boxes; annotations are smooth already and are counted as they are.
  */
 export function countScene(scene: Scene, frames: readonly FrameBoxes[], width: number, height: number, smoothFeet = false): SceneSummary {
   const analytics = new SceneAnalytics(scene, width, height);
-  const feet = new FootPointSmoother(smoothFeet ? DEFAULT_FOOT_TIME_CONSTANT_MS : 0);
-  for (const f of frames) analytics.update(feet.smooth(f.boxes.map((b) => footPoint(b, width, height)), f.timestampMs), f.timestampMs);
+  const feet = smoothFeet ? new FootPointEstimator() : undefined;
+  for (const f of frames) {
+    const points = feet ? feet.estimate(f.boxes, width, height, f.timestampMs) : f.boxes.map((b) => footPoint(b, width, height));
+    analytics.update(points, f.timestampMs);
+  }
   analytics.finish();
   return analytics.summary();
 }

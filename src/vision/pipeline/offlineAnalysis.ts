@@ -3,8 +3,8 @@
  * and the pipeline benchmark. The detector, tracker and scene are passed in.
  */
 import type { AnalyticsEvent } from '../analytics/trackPoint.js';
-import { FootPointSmoother } from '../analytics/footSmoother.js';
-import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
+import { FootPointEstimator } from '../analytics/footPoints.js';
+import { SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
 import type { Detection, RgbFrame } from '../detection.js';
 import { withAppearance } from '../tracking/appearance.js';
 import { readAhead } from '../readAhead.js';
@@ -40,7 +40,7 @@ export async function analyzeFrames(
   hooks: AnalysisHooks = {},
 ): Promise<AnalysisResult> {
   let analytics: SceneAnalytics | undefined;
-  const feet = new FootPointSmoother();
+  const feet = new FootPointEstimator();
   let count = 0;
   let firstMs = 0;
   let lastMs = 0;
@@ -55,7 +55,7 @@ export async function analyzeFrames(
     const found = await detector.detect(frame);
     const t0 = performance.now();
     const tracks = tracker.update(withAppearance(frame, found), frame.timestampMs);
-    const points = feet.smooth(tracks.map((t) => footPoint(t, frame.width, frame.height)), frame.timestampMs);
+    const points = feet.estimate(tracks, frame.width, frame.height, frame.timestampMs);
     const events = analytics.update(points, frame.timestampMs);
     hooks.onAnalyticsTime?.(performance.now() - t0);
     hooks.onTracks?.(frame, tracks);
