@@ -155,3 +155,49 @@ describe('ByteTracker.coast (frames the motion gate skipped)', () => {
     expect(after - before).toBeGreaterThan(5);
   });
 });
+
+describe('ByteTracker identity inheritance (a new track where a lost one was just seen)', () => {
+  /**
+   * The red walker (last seen at x = 190, f = 9) is hidden for 0.6 s, then a confident detection in
+   * other colours (a light change; beyond the colour gate of re-association) appears at x = `x`,
+   * `afterMs` after the walker was last seen; returns [the walker's id, the new box's id two frames on].
+   */
+  function reappear(tracker: ByteTracker, x: number, afterMs = 700): [number, number | undefined] {
+    const red = followRedWalker(tracker);
+    const start = 900 + afterMs;
+    for (let t = 1000; t < start; t += 100) tracker.update([], t);
+    tracker.update([dressed(person(x), BLUE)], start); // tentative
+    const out = tracker.update([dressed(person(x), BLUE)], start + 100); // confirmed
+    return [red, out[0]?.id];
+  }
+
+  it('carries on the lost track\'s id when the new track starts where it was last seen', () => {
+    // x = 150: behind the walker's last box (walked back while hidden), far from the prediction (x ≈ 260).
+    const [red, id] = reappear(new ByteTracker(), 150);
+    expect(id).toBe(red);
+  });
+
+  it('gives a new id to a new track far from any lost one, one after the lost track was dropped, or when turned off', () => {
+    const far = reappear(new ByteTracker(), 190 + 400); // 3.3 box heights away
+    expect(far[1]).toBeDefined();
+    expect(far[1]).not.toBe(far[0]);
+    const late = reappear(new ByteTracker(), 150, 1700); // after the lost buffer (1.5 s)
+    expect(late[1]).toBeDefined();
+    expect(late[1]).not.toBe(late[0]);
+    const off = reappear(new ByteTracker({ inheritIdentityMs: 0 }), 150);
+    expect(off[1]).toBeDefined();
+    expect(off[1]).not.toBe(off[0]);
+  });
+
+  it('lets one lost track be inherited once, by the nearest new track', () => {
+    const tracker = new ByteTracker();
+    const red = followRedWalker(tracker);
+    for (let t = 1000; t < 1600; t += 100) tracker.update([], t);
+    // Two people appear, both within reach of where the walker was last seen (x = 190): the nearer takes its id.
+    const pair = [dressed(person(100, 100), BLUE), dressed(person(165, 100), BLUE)];
+    tracker.update(pair, 1600);
+    const out = tracker.update(pair, 1700);
+    expect(out).toHaveLength(2);
+    expect(out.filter((t) => t.id === red).map((t) => t.box.x1 > 140)).toEqual([true]);
+  });
+});

@@ -64,6 +64,16 @@ export interface TrackerOptions {
   appearanceWeight: number;
   /** Share of a new confident observation in the track's signature (moving average). */
   appearanceMomentum: number;
+  /**
+   * A new track confirmed within this long of a lost track's last sighting, near where it was last
+   * seen, takes over the lost track's id (0 = off). The tracker could not follow the person through
+   * the gap (occluded, or out of the IoU and re-association gates), but a person does not vanish
+   * and another appear in the same spot a moment later: without this, a line crossed during the
+   * gap is never counted (the new track starts on the far side) and a zone visit is split in two.
+   */
+  inheritIdentityMs: number;
+  /** How near, in box heights between the lost track's last foot point and the new one's. */
+  inheritIdentityHeights: number;
 }
 
 /**
@@ -71,8 +81,9 @@ export interface TrackerOptions {
  * and checked on 398–794 and on seeded random lines and zones (docs/benchmarks.md, "Counting
  * accuracy"). Against the previous defaults: optimal assignment, the static clutter filter, a
  * looser first-stage gate (0.1: the Kalman prediction lags people who turn or stop at 5–10 fps),
- * centre-distance re-association of lost tracks, and colour signatures that keep two people
- * apart when their boxes meet.
+ * centre-distance re-association of lost tracks, colour signatures that keep two people
+ * apart when their boxes meet, and new tracks carrying on the id of a lost track last seen where
+ * they start.
  */
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   highScore: 0.5,
@@ -93,6 +104,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   appearanceWeight: 0.5,
   reassociateAppearanceGate: 0.3,
   appearanceMomentum: 0.1,
+  inheritIdentityMs: 1500,
+  inheritIdentityHeights: 1,
 };
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
@@ -113,6 +126,8 @@ export interface Track {
 
 interface InternalTrack extends Track {
   filter: KalmanBoxFilter;
+  /** The last detection associated, where the person was really seen (box is the filter's estimate). */
+  lastObserved: Detection;
   appearance?: Float32Array;
 }
 
@@ -273,10 +288,15 @@ export class ByteTracker {
     // 3. Tentative tracks against the high-score detections left.
     const leftHigh = [...remainingHigh].map((i) => high[i] as Detection);
     const takenByTentative = new Set<number>();
+    const confirmedNow: InternalTrack[] = [];
     for (const [ti, di] of associate(tentative, leftHigh, o.matchIouTentative * gateScale, o.assignment, colours)) {
-      this.apply(tentative[ti] as InternalTrack, leftHigh[di] as Detection, timestampMs);
+      const track = tentative[ti] as InternalTrack;
+      this.apply(track, leftHigh[di] as Detection, timestampMs);
       takenByTentative.add(di);
+      if (track.state === 'confirmed') confirmedNow.push(track);
     }
+    const inherited = this.inheritIdentities(confirmedNow, timestampMs);
+    if (inherited.size > 0) this.tracks = this.tracks.filter((t) => !inherited.has(t));
     // 4. Book-keeping: unmatched tentative tracks die, unmatched confirmed ones are lost, old lost ones go.
     this.tracks = this.tracks.filter((t) => {
       if (t.matched) return true;
@@ -312,8 +332,41 @@ export class ByteTracker {
     return this.tracks.map(publicView);
   }
 
+  /**
+   * Newly confirmed tracks take over the ids of lost tracks last seen near them, nearest pairs
+   * first (each lost track once); returns the lost tracks whose ids were taken.
+   */
+  private inheritIdentities(confirmedNow: readonly InternalTrack[], timestampMs: number): Set<InternalTrack> {
+    const o = this.options;
+    const taken = new Set<InternalTrack>();
+    if (o.inheritIdentityMs <= 0 || confirmedNow.length === 0) return taken;
+    const lost = this.tracks.filter((t) => t.state === 'lost' && !t.matched && timestampMs - t.lastSeenMs <= o.inheritIdentityMs);
+    const pairs: { heir: InternalTrack; lost: InternalTrack; distance: number }[] = [];
+    for (const heir of confirmedNow) {
+      const here = heir.lastObserved;
+      const height = Math.max(1, here.y2 - here.y1);
+      for (const t of lost) {
+        const there = t.lastObserved;
+        // Foot to foot, in the new track's box heights.
+        const distance = Math.hypot((there.x1 + there.x2 - here.x1 - here.x2) / 2, there.y2 - here.y2) / height;
+        if (distance < o.inheritIdentityHeights) pairs.push({ heir, lost: t, distance });
+      }
+    }
+    pairs.sort((p, q) => p.distance - q.distance);
+    const heirs = new Set<InternalTrack>();
+    for (const { heir, lost: t } of pairs) {
+      if (heirs.has(heir) || taken.has(t)) continue;
+      heirs.add(heir);
+      taken.add(t);
+      heir.id = t.id;
+      heir.firstSeenMs = t.firstSeenMs;
+    }
+    return taken;
+  }
+
   private apply(track: InternalTrack, det: Detection, timestampMs: number): void {
     track.filter.update(toState(det));
+    track.lastObserved = det;
     // Only confident detections teach the track its colours: weak ones are mostly half-hidden people.
     if (det.appearance && det.score >= this.options.highScore) {
       track.appearance = track.appearance ? blendSignature(track.appearance, det.appearance, this.options.appearanceMomentum) : det.appearance;
@@ -335,6 +388,7 @@ export class ByteTracker {
       id,
       state: this.options.confirmHits <= 1 ? 'confirmed' : 'tentative',
       box: { ...det },
+      lastObserved: det,
       score: det.score,
       firstSeenMs: timestampMs,
       lastSeenMs: timestampMs,
