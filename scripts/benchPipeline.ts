@@ -10,8 +10,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FootPointSmoother } from '../src/vision/analytics/footSmoother.js';
-import { footPoint, SceneAnalytics } from '../src/vision/analytics/sceneAnalytics.js';
+import { FootPointEstimator } from '../src/vision/analytics/footPoints.js';
+import { SceneAnalytics } from '../src/vision/analytics/sceneAnalytics.js';
 import type { RgbFrame } from '../src/vision/detection.js';
 import { PersonDetector } from '../src/vision/detector/personDetector.js';
 import { analyzeFrames } from '../src/vision/pipeline/offlineAnalysis.js';
@@ -58,7 +58,7 @@ const walkers = Array.from({ length: 30 }, (_, k) => ({
 }));
 const tracker = new ByteTracker();
 const analytics = new SceneAnalytics(crowdScene, 1920, 1080);
-const feet = new FootPointSmoother();
+const feet = new FootPointEstimator();
 const crowdFrame: RgbFrame = { index: 0, width: 1920, height: 1080, data: new Uint8Array(1920 * 1080 * 3), timestampMs: 0 };
 crowdFrame.data.fill(90);
 const rowOf = (colour: readonly number[]): Uint8Array => Uint8Array.from({ length: 1920 * 3 }, (_, i) => colour[i % 3] as number);
@@ -88,7 +88,7 @@ for (let f = 0; f < 3000; f++) {
   paint(detections);
   const start = performance.now();
   const tracks = tracker.update(withAppearance(crowdFrame, detections), t);
-  analytics.update(feet.smooth(tracks.map((tr) => footPoint(tr, 1920, 1080)), t), t);
+  analytics.update(feet.estimate(tracks, 1920, 1080, t), t);
   crowdMs.push(performance.now() - start);
   reported = tracks.length;
 }

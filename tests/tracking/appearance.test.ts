@@ -3,7 +3,7 @@ import type { Detection, RgbFrame } from '../../src/vision/detection.js';
 import {
   appearanceDistance,
   appearanceSignature,
-  blendSignature,
+  blendSignatureInPlace,
   decodeSignature,
   encodeSignature,
   SIGNATURE_LENGTH,
@@ -74,7 +74,12 @@ describe('colour signatures', () => {
     expect(decodeSignature(encodeSignature(s))).toEqual(s);
     expect(decodeSignature('not a signature')).toBeUndefined();
     expect(decodeSignature(42)).toBeUndefined();
-    const mixed = blendSignature(s, appearanceSignature(frame, box(150))!, 0.1);
+    const observed = appearanceSignature(frame, box(150))!;
+    const observedBefore = observed.slice();
+    const current = s.slice();
+    const mixed = blendSignatureInPlace(current, observed, 0.1);
+    expect(mixed).toBe(current); // written into the track's own signature…
+    expect(observed).toEqual(observedBefore); // …never into the detection's
     expect(appearanceDistance(mixed, mixed)).toBeCloseTo(0, 5);
     expect(appearanceDistance(s, mixed)).toBeLessThan(appearanceDistance(appearanceSignature(frame, box(150))!, mixed));
   });

@@ -111,6 +111,14 @@ describe('ByteTracker with colour signatures', () => {
     expect(taken && (taken.box.x1 + taken.box.x2) / 2).toBeLessThan(225); // geometry alone takes the stranger
   });
 
+  it('never writes into a detection\'s signature (a recording is replayed through several trackers)', () => {
+    const walk = Array.from({ length: 10 }, (_, f) => dressed(person(100 + 10 * f), f < 5 ? RED : BLUE));
+    const before = walk.map((d) => d.appearance!.slice());
+    const tracker = new ByteTracker();
+    walk.forEach((d, f) => tracker.update([d], f * 100));
+    walk.forEach((d, f) => expect(d.appearance).toEqual(before[f]));
+  });
+
   it('still follows a lone detection whose colours changed (no rival: geometry decides)', () => {
     const tracker = new ByteTracker();
     const red = followRedWalker(tracker);

@@ -35,11 +35,16 @@ const SAMPLES_Y = 20;
 
 function colourBin(r: number, g: number, b: number): number {
   const sum = r + g + b + 1;
-  const redShare = Math.min(LEVELS - 1, Math.floor((r / sum) * LEVELS * CHROMA_STRETCH));
-  const greenShare = Math.min(LEVELS - 1, Math.floor((g / sum) * LEVELS * CHROMA_STRETCH));
+  // One division per sample: this runs for every sample of every confident box, every frame.
+  const share = (LEVELS * CHROMA_STRETCH) / sum;
+  const redShare = Math.min(LEVELS - 1, Math.floor(r * share));
+  const greenShare = Math.min(LEVELS - 1, Math.floor(g * share));
   const brightness = Math.min(LEVELS - 1, Math.floor((sum * LEVELS) / 766));
   return (redShare * LEVELS + greenShare) * LEVELS + brightness;
 }
+
+/** The sampled columns of the box being measured (reused: signatures are taken one at a time). */
+const sampleColumns = new Int32Array(SAMPLES_X);
 
 /** Length of a signature: one block of BINS_PER_PART per part. */
 export const SIGNATURE_LENGTH = BINS_PER_PART * PARTS.length;
@@ -55,10 +60,11 @@ export function appearanceSignature(frame: RgbFrame, box: Detection): Float32Arr
   const bw = box.x2 - box.x1;
   const bh = box.y2 - box.y1;
   if (bw < 4 || bh < 8) return undefined;
-  const columns: number[] = [];
+  const columns = sampleColumns;
+  let columnCount = 0;
   for (let sx = 0; sx < SAMPLES_X; sx++) {
     const x = Math.floor(box.x1 + bw * (WIDTH_BAND[0] + ((WIDTH_BAND[1] - WIDTH_BAND[0]) * (sx + 0.5)) / SAMPLES_X));
-    if (x >= 0 && x < width) columns.push(x);
+    if (x >= 0 && x < width) columns[columnCount++] = x;
   }
   const signature = new Float32Array(SIGNATURE_LENGTH);
   for (let p = 0; p < PARTS.length; p++) {
@@ -69,12 +75,12 @@ export function appearanceSignature(frame: RgbFrame, box: Detection): Float32Arr
       const y = Math.floor(box.y1 + bh * (top + ((bottom - top) * (sy + 0.5)) / SAMPLES_Y));
       if (y < 0 || y >= height) continue;
       const row = y * width;
-      for (const x of columns) {
-        const i = (row + x) * 3;
+      for (let c = 0; c < columnCount; c++) {
+        const i = (row + (columns[c] as number)) * 3;
         const bin = offset + colourBin(data[i] as number, data[i + 1] as number, data[i + 2] as number);
         signature[bin] = (signature[bin] as number) + 1;
       }
-      n += columns.length;
+      n += columnCount;
     }
     // Less than half the samples inside the frame: not this person's colours, only an edge.
     if (n < (SAMPLES_X * SAMPLES_Y) / 2) return undefined;
@@ -93,22 +99,23 @@ export function appearanceDistance(a: Float32Array, b: Float32Array): number {
 
 /**
  * Moves a track's signature towards a new observation (exponential moving average on the square
- * roots, renormalised per part): a person's colours drift slowly with lighting and pose.
+ * roots, renormalised per part): a person's colours drift slowly with lighting and pose. Writes
+ * into `current` (a track owns its signature; this runs for every confident match, every frame)
+ * and returns it.
  */
-export function blendSignature(current: Float32Array, observed: Float32Array, weightOfObserved: number): Float32Array {
-  const out = new Float32Array(current.length);
+export function blendSignatureInPlace(current: Float32Array, observed: Float32Array, weightOfObserved: number): Float32Array {
   for (let p = 0; p < PARTS.length; p++) {
     const offset = p * BINS_PER_PART;
     let norm = 0;
-    for (let b = 0; b < BINS_PER_PART; b++) {
-      const v = (1 - weightOfObserved) * (current[offset + b] as number) + weightOfObserved * (observed[offset + b] as number);
-      out[offset + b] = v;
+    for (let b = offset; b < offset + BINS_PER_PART; b++) {
+      const v = (1 - weightOfObserved) * (current[b] as number) + weightOfObserved * (observed[b] as number);
+      current[b] = v;
       norm += v * v;
     }
     const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let b = 0; b < BINS_PER_PART; b++) out[offset + b] = (out[offset + b] as number) * scale;
+    for (let b = offset; b < offset + BINS_PER_PART; b++) current[b] = (current[b] as number) * scale;
   }
-  return out;
+  return current;
 }
 
 /**

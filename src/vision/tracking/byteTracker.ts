@@ -11,7 +11,7 @@
 import { randomInt } from 'node:crypto';
 import type { Detection } from '../detection.js';
 import { iou } from '../detection.js';
-import { appearanceDistance, blendSignature } from './appearance.js';
+import { appearanceDistance, blendSignatureInPlace } from './appearance.js';
 import { KalmanBoxFilter, type BoxState } from './kalmanBox.js';
 import { solveAssignmentWithUnmatchedCost } from './linearAssignment.js';
 import { StaticClutterFilter, type StaticClutterOptions } from './staticClutter.js';
@@ -369,7 +369,9 @@ export class ByteTracker {
     track.lastObserved = det;
     // Only confident detections teach the track its colours: weak ones are mostly half-hidden people.
     if (det.appearance && det.score >= this.options.highScore) {
-      track.appearance = track.appearance ? blendSignature(track.appearance, det.appearance, this.options.appearanceMomentum) : det.appearance;
+      // The track owns a copy: blending writes into it, and the detection may be replayed elsewhere.
+      if (track.appearance) blendSignatureInPlace(track.appearance, det.appearance, this.options.appearanceMomentum);
+      else track.appearance = det.appearance.slice();
     }
     track.score = det.score;
     track.box = toBox(track.filter.state, det.score);
@@ -395,7 +397,7 @@ export class ByteTracker {
       hits: 1,
       matched: true,
       filter: new KalmanBoxFilter(toState(det)),
-      ...(det.appearance ? { appearance: det.appearance } : {}),
+      ...(det.appearance ? { appearance: det.appearance.slice() } : {}),
     };
     this.tracks.push(track);
   }
