@@ -1,5 +1,6 @@
 /**
  * npm run bench:accuracy [-- --detections FILE] [--out FILE] [--seeds 1,2] [--repeat N]
+ *                         [--mean-seeds 1-16] [--every N]
  *
  * Trackers side by side on the same detections of PETS09-S2L1 (vtest.avi + the MOT Challenge
  * annotations in ../shared): storepulse's ByteTracker (its defaults), OpenDataCam's tracker
@@ -9,6 +10,10 @@
  * visit error against the annotated trajectories counted by the same counters, MOTA, IDF1, ID
  * switches, and frames/s of tracking + analytics (best of --repeat runs, default 5: a few ms of
  * garbage collection weigh heavily on runs this short; the detector is excluded).
+ *
+ * --mean-seeds LIST (e.g. 1-16 or 1,3,5) adds, per tracker and segment, the mean errors over that
+ * many seeded random scenes of 40 lines and 20 zones each (the figures docs/benchmarks.md quotes);
+ * --every N replays every N-th frame only (2 = vtest at 5 fps instead of 10).
  *
  * The detector runs once (or --detections loads a recording saved by
  * `storepulse eval --save-detections FILE`); every tracker replays the same recording through the
@@ -25,7 +30,10 @@ import { PROJECT_ROOT } from '../src/projectPaths.js';
 import { PersonDetector } from '../src/vision/detector/personDetector.js';
 import { loadGroundTruth } from '../src/vision/eval/groundTruth.js';
 import { randomScene } from '../src/vision/eval/randomScene.js';
+import { compareCounts } from '../src/vision/eval/countComparison.js';
 import {
+  countScene,
+  groundTruthFrames,
   readDetectionRecording,
   recordDetections,
   scoreSegment,
@@ -49,14 +57,27 @@ const { values } = parseArgs({
     out: { type: 'string' },
     seeds: { type: 'string', default: '1,2' },
     repeat: { type: 'string', default: '5' },
+    'mean-seeds': { type: 'string', default: '' },
+    every: { type: 'string', default: '1' },
   },
 });
 const seeds = values.seeds.split(',').filter((s) => s.trim() !== '').map(Number);
 const repeat = Number(values.repeat);
-if (seeds.some((s) => !Number.isInteger(s) || s < 0) || !Number.isInteger(repeat) || repeat < 1) {
-  console.error('usage: npm run bench:accuracy -- [--detections FILE] [--out FILE] [--seeds 1,2] [--repeat N]');
+const every = Number(values.every);
+/** "1-16" or "1,3,5" (or a mix) → seeds; NaN for anything else, caught below. */
+const meanSeeds = values['mean-seeds'].split(',').filter((s) => s.trim() !== '').flatMap((part) => {
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+  if (!range) return [Number(part)];
+  const [from, to] = [Number(range[1]), Number(range[2])];
+  return to >= from && to - from < 1000 ? Array.from({ length: to - from + 1 }, (_, i) => from + i) : [NaN];
+});
+if ([...seeds, ...meanSeeds].some((s) => !Number.isInteger(s) || s < 0) || !Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(every) || every < 1) {
+  console.error('usage: npm run bench:accuracy -- [--detections FILE] [--out FILE] [--seeds 1,2] [--repeat N] [--mean-seeds 1-16] [--every N]');
   process.exit(2);
 }
+/** Random scenes for the means: more lines and zones than the per-seed rows, as in docs/benchmarks.md. */
+const MEAN_LINES = 40;
+const MEAN_ZONES = 20;
 
 const GT_PATH = path.join(SHARED_DIR, 'data', 'PETS09-S2L1', 'gt.txt');
 const SCENE_PATH = path.join(PROJECT_ROOT, 'config/scenes/vtest.yaml');
@@ -125,9 +146,10 @@ checkMovingThingsAdapter();
 
 const gt = await loadGroundTruth(GT_PATH, 1);
 const startDetect = performance.now();
-const recording = values.detections ? await readDetectionRecording(values.detections) : await detectVtest();
+const recorded = values.detections ? await readDetectionRecording(values.detections) : await detectVtest();
+const recording: DetectionRecording = every === 1 ? recorded : { ...recorded, frames: recorded.frames.filter((f) => f.videoFrame % every === 0) };
 const detectWallS = (performance.now() - startDetect) / 1000;
-const lastFrame = Math.max(...recording.frames.map((f) => f.videoFrame));
+const lastFrame = Math.max(...recorded.frames.map((f) => f.videoFrame));
 if (gt.lastVideoFrame > lastFrame) throw new Error(`the ground truth annotates video frame ${gt.lastVideoFrame} but the detections end at frame ${lastFrame}`);
 
 const walkable = walkableFootPoints(gt, recording.width, recording.height);
@@ -183,6 +205,43 @@ for (const r of rows) {
   const range = `${r.segment} (${r.report.from}–${r.report.to})`;
   out.push(`| ${r.scene} | ${range} | ${r.tracker} | ${pct(c.lineError)} | ${pct(c.dwellError)} | ${pct(c.visitError)} | ${t.mota.toFixed(3)} | ${t.idf1.toFixed(3)} | ${t.idSwitches} | ${Math.round(1000 / r.msPerFrame)} |`);
 }
+
+// Means over many random scenes: one tracking run per tracker and segment, counted on every scene.
+interface MeanRow {
+  segment: string;
+  tracker: string;
+  lineError: number;
+  dwellError: number;
+  visitError: number;
+}
+const meanRows: MeanRow[] = [];
+if (meanSeeds.length > 0) {
+  const meanScenes = meanSeeds.map((seed) => randomScene(walkable, { seed, lines: MEAN_LINES, zones: MEAN_ZONES }));
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const range of segments) {
+    for (const t of TRACKERS) {
+      const segment = await trackSegment(recording, range, scenes[0]!.scene, t.make());
+      const truthFrames = groundTruthFrames(gt, segment.frames);
+      const trackFrames = segment.frames.map((f, i) => ({ timestampMs: f.timestampMs, boxes: segment.tracks[i] ?? [] }));
+      const errors = meanScenes.map((scene) =>
+        compareCounts(countScene(scene, truthFrames, recording.width, recording.height), countScene(scene, trackFrames, recording.width, recording.height, true)),
+      );
+      meanRows.push({
+        segment: range.name,
+        tracker: t.name,
+        lineError: mean(errors.map((e) => e.lineError ?? 0)),
+        dwellError: mean(errors.map((e) => e.dwellError ?? 0)),
+        visitError: mean(errors.map((e) => e.visitError ?? 0)),
+      });
+    }
+  }
+  out.push('');
+  out.push(`Means over ${meanSeeds.length} random scenes of ${MEAN_LINES} lines and ${MEAN_ZONES} zones (seeds ${values['mean-seeds']})${every > 1 ? `, every ${every}th frame` : ''}:`);
+  out.push('');
+  out.push('| segment | tracker | line error | dwell error | visit error |');
+  out.push('|---|---|---:|---:|---:|');
+  for (const r of meanRows) out.push(`| ${r.segment} | ${r.tracker} | ${pct(r.lineError)} | ${pct(r.dwellError)} | ${pct(r.visitError)} |`);
+}
 console.log(out.join('\n'));
 
 if (values.out) {
@@ -199,6 +258,8 @@ if (values.out) {
     trackers: TRACKERS.map((t) => ({ name: t.name, label: t.label })),
     scenes: scenes.map((s) => ({ name: s.name, seed: s.seed, lines: s.scene.lines.length, zones: s.scene.zones.length })),
     segments: segments.map((r) => ({ ...r, detection: ap.get(r.name) })),
+    every,
+    means: meanSeeds.length > 0 ? { seeds: meanSeeds, lines: MEAN_LINES, zones: MEAN_ZONES, rows: meanRows } : undefined,
     results: rows.map((r) => ({
       scene: r.scene,
       segment: r.segment,
