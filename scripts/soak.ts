@@ -6,56 +6,35 @@
  * that is stopped and started on a schedule, samples RSS, heap, descriptors, event-loop lag and
  * SQLite size, and fails (exit 1) on a trend beyond noise over the second half or on any event lost
  * across the broker restarts. Writes DIR/soak.json and DIR/soak.png (scripts/lib/soakRun.ts).
+ * A bad option (not a positive number, unknown, missing its value) stops it before anything starts,
+ * with one line on stderr and exit status 2; `--help` lists the options.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeSoakReport } from './lib/soakReport.js';
-import { DEFAULT_TOLERANCES_PER_HOUR, JUDGED_METRICS, runSoak, type JudgedMetric } from './lib/soakRun.js';
+import { parseSoakArgs, SOAK_USAGE, SoakUsageError } from './lib/soakOptions.js';
+import { runSoak } from './lib/soakRun.js';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '60' },
-    cameras: { type: 'string', default: '8' },
-    'sensor-rate': { type: 'string', default: '200' },
-    out: { type: 'string', default: 'soak-out' },
-    'sample-every': { type: 'string', default: '5' },
-    'restart-every': { type: 'string', default: '180' },
-    outage: { type: 'string', default: '20' },
-    tolerance: { type: 'string', multiple: true, default: [] },
-  },
-});
-
-function positive(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    console.error(`--${name} must be a positive number, got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
+// Every option is checked before anything starts (scripts/lib/soakOptions.ts): a bad one ends the
+// command with one line on stderr and exit status 2.
+let parsed;
+try {
+  parsed = parseSoakArgs(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof SoakUsageError)) throw err;
+  console.error(`soak: ${err.message} (npm run soak -- --help)`);
+  process.exit(2);
 }
-
-const tolerancesPerHour = { ...DEFAULT_TOLERANCES_PER_HOUR };
-for (const item of values.tolerance) {
-  const [metric, raw = ''] = item.split('=');
-  if (!JUDGED_METRICS.includes(metric as JudgedMetric)) {
-    console.error(`--tolerance: unknown metric "${metric}" (one of ${JUDGED_METRICS.join(', ')})`);
-    process.exit(2);
-  }
-  tolerancesPerHour[metric as JudgedMetric] = positive('tolerance', raw);
+if (parsed.help) {
+  console.log(SOAK_USAGE);
+  process.exit(0);
 }
 
 const report = await runSoak({
-  minutes: positive('minutes', values.minutes),
-  cameras: Math.round(positive('cameras', values.cameras)),
-  sensorRate: positive('sensor-rate', values['sensor-rate']),
-  sampleEveryS: positive('sample-every', values['sample-every']),
-  restartEveryS: positive('restart-every', values['restart-every']),
-  outageS: positive('outage', values.outage),
-  tolerancesPerHour,
+  ...parsed.options,
   inconclusiveFails: true,
   log: (line) => console.log(`[soak] ${line}`),
 });
-const files = await writeSoakReport(report, path.resolve(values.out));
+const files = await writeSoakReport(report, path.resolve(parsed.out));
 
 const { loss, sensors } = report;
 console.log(`\nsampled ${(report.sampledSeconds / 60).toFixed(1)} min, ${report.samples.length} samples, ${report.outages.length} broker restarts`);

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import type { Gateway } from '../gateway.js';
 import { apiTokens, authenticate } from './apiAuth.js';
+import { clientErrorHandler } from './clientErrors.js';
 import { registerDataRoutes } from './dataRoutes.js';
 import { registerJourneyRoutes } from './journeyRoutes.js';
 import { registerImpactRoutes } from './impactRoutes.js';
@@ -30,7 +31,9 @@ export class ApiError extends Error {
 export function buildServer(gateway: Gateway, ctx: GatewayContext): FastifyInstance {
   const tls = gateway.tls;
   // Fastify types an HTTPS app apart from an HTTP one; routes and hooks are the same for both.
-  const app = (tls ? Fastify({ logger: false, https: { cert: tls.cert, key: tls.key } }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  // A request the HTTP parser refuses is answered with `Connection: close` and its connection closed (clientErrors.ts).
+  const options = { logger: false, clientErrorHandler: clientErrorHandler(ctx.log) } as const;
+  const app = (tls ? Fastify({ ...options, https: { cert: tls.cert, key: tls.key } }) : Fastify(options)) as unknown as FastifyInstance;
   if (tls) {
     // Browsers that once reached the gateway over HTTPS never try plain HTTP (and its cookies) again.
     app.addHook('onSend', async (_request, reply) => {

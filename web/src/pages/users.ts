@@ -1,6 +1,10 @@
-/** Accounts: installers add viewers (store managers) and other installers. */
-import { del, get, HttpError, post } from '../api.js';
+/**
+ * Accounts: installers add viewers (store managers) and other installers, and change their own
+ * password. Anyone else who reaches this page gets only their own password form (accountPage).
+ */
+import { del, get, HttpError, post, type SessionInfo } from '../api.js';
 import { h, mount } from '../dom.js';
+import { accountPage, passwordCard } from './account.js';
 
 interface Account {
   username: string;
@@ -9,6 +13,13 @@ interface Account {
 }
 
 export async function usersPage(): Promise<void> {
+  // The router calls this for every role; the account list is for installers only (the server says so too).
+  const { user } = await get<SessionInfo>('/ui/api/session');
+  if (!user) {
+    location.hash = '#/login'; // logged out meanwhile (e.g. by a password change elsewhere)
+    return;
+  }
+  if (user.role !== 'installer') return accountPage(user);
   const body = h('tbody');
   const message = h('p', { class: 'error' });
   const render = (users: Account[]): void => {
@@ -54,6 +65,7 @@ export async function usersPage(): Promise<void> {
       ),
       message,
     ),
+    passwordCard(user.username),
   );
   render((await get<{ users: Account[] }>('/ui/api/users')).users);
 }
