@@ -33,6 +33,8 @@ export interface LiveFusionStatus {
   people: number;
   fusion: FusionStats | null;
   counts: PlanSummary | null;
+  /** People in each plan zone at the last tick (the decision delay behind the cameras). */
+  occupancy: Record<string, number>;
 }
 
 export class LiveFusion {
@@ -111,6 +113,7 @@ export class LiveFusion {
       people: this.counter?.currentPeople ?? 0,
       fusion: this.fuser ? { ...this.fuser.stats } : null,
       counts: this.counter?.summary() ?? null,
+      occupancy: Object.fromEntries((this.counter?.zones ?? []).map((z) => [z.name, z.occupancy])),
     };
   }
 

@@ -7,7 +7,9 @@
  *   metres at the same moment, within `gateM` (wider for cut-off boxes, whose foot point is uncertain).
  * - Hysteresis: once linked, a camera track stays with its store track while its camera keeps it;
  *   only a sustained disagreement (further than `breakGateM` for `breakAfterMs`) splits it off,
- *   and the split-off sighting is associated afresh.
+ *   and the split-off sighting is associated afresh. A camera track that comes back after a gap
+ *   where its person cannot be (trackers hand a lost id on to whoever starts where it was last
+ *   seen) is associated afresh at once.
  * - Hand-over: a store track nobody sees any more may be continued, for `handoverMs`, by another
  *   camera's new track that appears where the person can have walked to (`handoverSpeedMps`):
  *   neighbouring cameras that do not overlap.
@@ -90,6 +92,8 @@ export interface FusionStats {
   handovers: number;
   merges: number;
   breaks: number;
+  /** Camera tracks that came back after a gap where their store track's person was not, and were associated afresh. */
+  reassigned: number;
   /** Input left out: a frame older than the camera's previous one, a position or uncertainty that is not a finite number. */
   refused: { outOfOrder: number; notFinite: number };
 }
@@ -133,6 +137,12 @@ interface StoreTrack {
 const VELOCITY_SMOOTHING = 0.5;
 /** Time constant (s) over which a camera's offset from the fused position is learnt or forgotten. */
 const OFFSET_EASE_S = 1;
+/**
+ * A camera track unseen for more than this many of its camera's frame intervals has been lost by its
+ * tracker and is checked on its return (measured on the vtest split: checking only after staleMs
+ * lets a handed-on id drag its store track at 5 fps, where a tracker's gap is 2 frames).
+ */
+const MISSED_FRAME_INTERVALS = 1.5;
 /** Hand-over candidates cost more than any live association, so a live match always wins. */
 const HANDOVER_COST_OFFSET = 1;
 
@@ -146,9 +156,10 @@ export class StoreFuser {
   private readonly held: FusedTick[] = [];
   private lastReleasedMs = -Infinity;
   private nextId = 1;
-  readonly stats: FusionStats = { storeTracks: 0, associations: 0, handovers: 0, merges: 0, breaks: 0, refused: { outOfOrder: 0, notFinite: 0 } };
+  readonly stats: FusionStats = { storeTracks: 0, associations: 0, handovers: 0, merges: 0, breaks: 0, reassigned: 0, refused: { outOfOrder: 0, notFinite: 0 } };
   /** Each camera's latest frame time: an older frame (a late delivery) would rewrite history backwards. */
   private readonly cameraFrameMs = new Map<string, number>();
+  private readonly cameraIntervalMs = new Map<string, number>();
 
   constructor(readonly options: FusionOptions) {}
 
@@ -163,6 +174,14 @@ export class StoreFuser {
       this.stats.refused.outOfOrder += 1;
       return;
     }
+    const previousMs = this.cameraFrameMs.get(cameraId);
+    // The camera's frame interval, following a slower rate only gradually (one late frame is not a
+    // new rate): a member unseen for more than 1.5 intervals has missed a frame (returnsElsewhere).
+    if (previousMs !== undefined && tMs > previousMs) {
+      const interval = tMs - previousMs;
+      const known = this.cameraIntervalMs.get(cameraId);
+      this.cameraIntervalMs.set(cameraId, known === undefined ? interval : Math.min(interval, 0.9 * known + 0.1 * interval));
+    }
     this.cameraFrameMs.set(cameraId, tMs);
     const touched = new Set<StoreTrack>();
     const unlinked: PlanObservation[] = [];
@@ -175,6 +194,16 @@ export class StoreFuser {
       const track = this.links.get(key);
       const member = track?.members.get(key);
       if (!track || !member) {
+        unlinked.push(o);
+        continue;
+      }
+      if (this.returnsElsewhere(track, member, o, tMs)) {
+        // The camera's tracker lost this id and gave it back somewhere its person cannot be: most
+        // likely someone else (a tracker carries an id over to a new track that starts where a lost
+        // one was last seen). The sighting is associated afresh instead of dragging the track there.
+        track.members.delete(key);
+        this.links.delete(key);
+        this.stats.reassigned += 1;
         unlinked.push(o);
         continue;
       }
@@ -340,6 +369,23 @@ export class StoreFuser {
     track.y = y;
     track.lastSeenMs = Math.max(track.lastSeenMs, tMs);
     track.lastCameras = new Set(fresh.map((m) => m.cameraId));
+  }
+
+  /**
+   * A linked camera track back after missing frames where its store track's person
+   * cannot be: further than breakGateM from where another camera sees that person now (this
+   * camera's learnt offset allowed for), or, when no other camera sees them, further than they can
+   * have walked since (gateM + handoverSpeedMps × gap). Sightings without a gap are left to
+   * checkBreak, which tolerates a disagreement for breakAfterMs.
+   */
+  private returnsElsewhere(track: StoreTrack, member: Member, o: PlanObservation, tMs: number): boolean {
+    const gapMs = tMs - member.tMs;
+    const interval = this.cameraIntervalMs.get(member.cameraId) ?? this.options.staleMs;
+    if (gapMs <= MISSED_FRAME_INTERVALS * interval) return false;
+    const othersSee = [...track.members.values()].some((m) => m !== member && tMs - m.tMs <= this.options.staleMs);
+    const d = Math.hypot(o.x - (track.x + member.ox), o.y - (track.y + member.oy));
+    if (othersSee) return d > this.options.breakGateM;
+    return d > this.options.gateM + this.options.handoverSpeedMps * (gapMs / 1000);
   }
 
   /** Splits off the most recently linked sighting when it has disagreed with the others for too long. */

@@ -19,6 +19,7 @@ import { clearedCookie, sessionCookie } from './auth/sessions.js';
 import { SetupCode } from './auth/setupCode.js';
 import { ROLES, UserError, type Role } from './auth/users.js';
 import { cameraIndex, ConfigEditError, editConfig } from './configEditor.js';
+import { registerPlanRoutes } from './planRoutes.js';
 import type { PixelateMode } from './liveFrames.js';
 import { ValidationRuns } from './validationRuns.js';
 import { WebAuth } from './webAuth.js';
@@ -435,6 +436,9 @@ export function registerWebRoutes(app: FastifyInstance, gateway: Gateway, ctx: G
       return replyWithEditError(reply, err);
     }
   });
+
+  // ---- store-level lines and zones on the floor plan, and their KPIs
+  registerPlanRoutes(app, gateway, auth, ctx.now);
 
   // ---- validation
   app.get('/ui/api/validations', { config: { role: 'viewer' } }, async () => ({ validations: validations.list() }));

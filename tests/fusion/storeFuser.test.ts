@@ -322,3 +322,38 @@ describe('PlanCounter', () => {
     expect(counter.summary().max_people).toBe(1);
   });
 });
+
+describe('a camera track id handed on to someone else after a gap', () => {
+  // Two cameras see the same floor. Camera A's tracker loses person 1 for 3 frames, then gives its
+  // id to person 2, who starts 4 m away (trackers carry a lost id over to a track that starts where
+  // it was last seen); camera B follows both people throughout.
+  const run = (returnAt: (tMs: number) => [number, number]) => {
+    const fuser = new StoreFuser(fusionOptions(plan().fusion));
+    const p1 = (t: number): [number, number] => [2 + t / 1000, 5];
+    const p2 = (t: number): [number, number] => [2 + t / 1000, 9];
+    const obs = (localTrackId: number, [x, y]: [number, number]): PlanObservation => ({ localTrackId, x, y, sigmaM: 0.1 });
+    const positions: { t: number; a: number[] }[] = [];
+    for (let t = 0; t <= 4000; t += FRAME_MS) {
+      // Camera A: person 1 as track 7 until 1.5 s, nothing for 3 frames, then track 7 again at returnAt.
+      const a = t < 1500 ? [obs(7, p1(t))] : t < 1800 ? [] : [obs(7, returnAt(t))];
+      fuser.ingest({ cameraId: 'a', tMs: t, observations: a });
+      fuser.ingest({ cameraId: 'b', tMs: t, observations: [obs(1, p1(t)), obs(2, p2(t))] });
+      for (const tick of fuser.tick(t)) positions.push({ t: tick.tMs, a: tick.positions.map((p) => p.y).sort((x, y) => x - y) });
+    }
+    return { fuser, positions };
+  };
+
+  it('is associated afresh with the person it now follows, and never drags the first person’s track', () => {
+    const { fuser, positions } = run((t) => [2 + t / 1000, 9]);
+    expect(fuser.stats.reassigned).toBe(1);
+    expect(fuser.stats.storeTracks).toBe(2);
+    // Every fused position stays on one of the two walkers' rows (y 5 and 9), never in between.
+    for (const { a } of positions) for (const y of a) expect(Math.min(Math.abs(y - 5), Math.abs(y - 9))).toBeLessThan(0.2);
+  });
+
+  it('stays with its store track when it comes back where its person is', () => {
+    const { fuser } = run((t) => [2 + t / 1000, 5.1]);
+    expect(fuser.stats.reassigned).toBe(0);
+    expect(fuser.stats.storeTracks).toBe(2);
+  });
+});

@@ -217,7 +217,7 @@ export function label(c: CanvasRenderingContext2D, text: string, x: number, y: n
   c.fillText(text, x, y);
 }
 
-function arrow(c: CanvasRenderingContext2D, x1: number, y1: number, x2: number, y2: number, colour: string): void {
+export function arrow(c: CanvasRenderingContext2D, x1: number, y1: number, x2: number, y2: number, colour: string): void {
   c.strokeStyle = colour;
   c.fillStyle = colour;
   c.lineWidth = 3;

@@ -1,12 +1,14 @@
 /** The installer web UI: a hash router over the pages, behind the login. */
 import { get, post, type SessionInfo, type User } from './api.js';
 import { h, mount } from './dom.js';
+import { accountPage } from './pages/account.js';
 import { calibratePage } from './pages/calibrate.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { impactPage } from './pages/impact.js';
 import { journeysPage } from './pages/journeys.js';
 import { livePage } from './pages/live.js';
 import { loginPage } from './pages/login.js';
+import { planPage } from './pages/plan.js';
 import { usersPage } from './pages/users.js';
 import { validatePage } from './pages/validate.js';
 
@@ -20,8 +22,10 @@ function nav(storeId: string, cameras: { id: string }[]): void {
     link('#/dashboard', 'Dashboard'),
     link('#/impact', 'Before/after'),
     link('#/journeys', 'Journeys'),
+    link('#/plan', 'Floor plan'),
     ...cameras.map((c) => link(`#/live/${encodeURIComponent(c.id)}`, `Camera ${c.id}`)),
     ...(user?.role === 'installer' ? [link('#/users', 'Accounts')] : []),
+    link('#/account', 'Your account'),
     h('span', { class: 'who' }, `${storeId} · ${user?.username} (${user?.role})`),
     h('a', { href: '#/login', onclick: async () => (await post('/ui/api/logout'), (user = null)) }, 'Log out'),
   );
@@ -52,6 +56,8 @@ async function render(): Promise<void> {
   if (page === 'users') return usersPage();
   if (page === 'impact') return impactPage(user);
   if (page === 'journeys') return journeysPage();
+  if (page === 'plan') return planPage(user);
+  if (page === 'account') return accountPage(user);
   return dashboardPage();
 }
 

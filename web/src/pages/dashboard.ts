@@ -1,4 +1,5 @@
 /** Today at a glance: traffic by hour, occupancy, zone visits and dwell, conversion, sensor and camera health. */
+import type { PlanKpisResponse } from '../../../src/web/apiTypes.js';
 import { get } from '../api.js';
 import { annotationAxis, annotationList, annotationsBetween } from '../annotationMarks.js';
 import { fmt, h, mount, pct } from '../dom.js';
@@ -29,7 +30,12 @@ interface Status {
 }
 
 export async function dashboardPage(): Promise<void> {
-  const [kpis, status] = await Promise.all([get<{ bins: Bin[]; time_zone: string }>('/api/v1/kpis?bin=1h'), get<Status>('/api/status')]);
+  const [kpis, status, plan] = await Promise.all([
+    get<{ bins: Bin[]; time_zone: string }>('/api/v1/kpis?bin=1h'),
+    get<Status>('/api/status'),
+    // Store-level counts are an extra: the rest of the dashboard shows without them.
+    get<PlanKpisResponse>('/ui/api/plan/kpis').catch(() => null),
+  ]);
   const bins = kpis.bins;
   const notes = bins.length ? await annotationsBetween(bins[0]!.from, bins.at(-1)!.to) : [];
   const totalIn = bins.reduce((s, b) => s + b.traffic.in, 0);
@@ -50,6 +56,14 @@ export async function dashboardPage(): Promise<void> {
   }
   // Bins come in the store's time zone (ISO with its offset): the hour is the store's, not the browser's.
   const hours = bins.map((b) => Number(b.from.slice(11, 13)));
+  const zonesCard = h(
+    'div',
+    { class: 'card' },
+    h('h2', {}, 'Zones (per camera)'),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'zone'), h('th', {}, 'visits'), h('th', {}, 'mean dwell'), h('th', {}, 'p90 dwell'))),
+      h('tbody', {}, ...[...zones].map(([name, z]) => h('tr', {}, h('td', {}, name), h('td', {}, z.visits), h('td', {}, z.visits ? `${fmt(z.dwellWeighted / z.visits, 1)} s` : '–'), h('td', {}, z.p90 === null ? '–' : `${fmt(z.p90, 1)} s`))))),
+  );
+  const storeLevel = plan && (Object.keys(plan.zones).length > 0 || Object.keys(plan.lines).length > 0) ? storeLevelCard(plan) : null;
   mount(
     h('h1', {}, 'Today'),
     h(
@@ -78,16 +92,13 @@ export async function dashboardPage(): Promise<void> {
       annotationAxis(bins, notes),
       annotationList(notes),
     ),
+    // With plan lines or zones, the store-level card sits beside the per-camera zones on a row of
+    // their own (the figures to compare), so the health cards below keep their width.
+    ...(storeLevel ? [h('div', { class: 'grid zones-row' }, zonesCard, storeLevel)] : []),
     h(
       'div',
       { class: 'grid' },
-      h(
-        'div',
-        { class: 'card' },
-        h('h2', {}, 'Zones'),
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'zone'), h('th', {}, 'visits'), h('th', {}, 'mean dwell'), h('th', {}, 'p90 dwell'))),
-          h('tbody', {}, ...[...zones].map(([name, z]) => h('tr', {}, h('td', {}, name), h('td', {}, z.visits), h('td', {}, z.visits ? `${fmt(z.dwellWeighted / z.visits, 1)} s` : '–'), h('td', {}, z.p90 === null ? '–' : `${fmt(z.p90, 1)} s`))))),
-      ),
+      storeLevel ? null : zonesCard,
       h(
         'div',
         { class: 'card' },
@@ -117,5 +128,42 @@ export async function dashboardPage(): Promise<void> {
       { class: 'muted', id: 'tls-fingerprint' },
       status.tls?.fingerprint_sha256 ? `HTTPS certificate (${status.tls.mode}) SHA-256: ${status.tls.fingerprint_sha256}` : 'TLS is off: this page and its password travel in clear',
     ),
+  );
+}
+
+/**
+ * Today's store-level counts of the floor-plan lines and zones: one person seen by several cameras
+ * is counted once (src/fusion), so these are the figures to compare zones by across cameras.
+ */
+function storeLevelCard(plan: PlanKpisResponse) {
+  const s = (v: number | null) => (v === null ? '–' : `${fmt(v, 1)} s`);
+  return h(
+    'div',
+    { class: 'card', id: 'store-level' },
+    h('h2', {}, 'Store level (floor plan)'),
+    h('p', { class: 'muted' }, plan.fusion.enabled ? `${plan.fusion.people_now} people on the plan now` : 'store-level counting is off (no calibrated camera running)'),
+    Object.keys(plan.zones).length
+      ? h(
+          'table',
+          { id: 'plan-zone-kpis' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'plan zone'), h('th', {}, 'visits'), h('th', {}, 'mean dwell'), h('th', {}, 'p90 dwell'), h('th', {}, 'here now'), h('th', {}, 'peak'), h('th', {}, 'mean'))),
+          h(
+            'tbody',
+            {},
+            ...Object.entries(plan.zones).map(([name, z]) =>
+              h('tr', { 'data-zone': name }, h('td', {}, name), h('td', {}, z.visits), h('td', {}, s(z.dwell_mean_s)), h('td', {}, s(z.dwell_p90_s)), h('td', {}, z.occupancy_now ?? '–'), h('td', {}, z.occupancy_max), h('td', {}, fmt(z.occupancy_mean, 2))),
+            ),
+          ),
+        )
+      : null,
+    Object.keys(plan.lines).length
+      ? h(
+          'table',
+          { id: 'plan-line-kpis' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'plan line'), h('th', {}, 'in'), h('th', {}, 'out'))),
+          h('tbody', {}, ...Object.entries(plan.lines).map(([name, l]) => h('tr', { 'data-line': name }, h('td', {}, name), h('td', {}, l.in), h('td', {}, l.out)))),
+        )
+      : null,
+    h('p', { class: 'muted' }, h('a', { href: '#/plan' }, 'Floor plan'), ' · peak and mean: people in the zone at once, today'),
   );
 }
