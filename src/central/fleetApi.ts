@@ -1,13 +1,15 @@
 /**
  * Central's REST API for head office: the fleet's gateways, the correlation of hourly footfall with
  * sales per store, and the stores ranked by conversion; JSON, or CSV with `format=csv`. Every route
- * but /healthz needs `Authorization: Bearer <token>` (http.tokens in the central config).
+ * but /healthz and the dashboard's files (/fleet/, fleetPage.ts) needs `Authorization: Bearer <token>`
+ * (http.tokens in the central config).
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { authenticate } from '../gateway/http/apiAuth.js';
 import { toCsv } from '../kpi/kpiTable.js';
+import { registerFleetPage, isFleetPageUrl } from './fleetPage.js';
 import { conversionRanking, fleetGateways, footfallSalesCorrelation } from './fleetQueries.js';
 
 /** Longest period one analytics request may cover: a query over years belongs in SQL, not the API. */
@@ -47,10 +49,11 @@ function send<T extends object>(reply: FastifyReply, format: unknown, rows: T[],
 export function buildFleetApi(options: FleetApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/healthz') return;
+    if (request.url === '/healthz' || isFleetPageUrl(request.url.split('?')[0]!)) return;
     if (!authenticate(request.headers.authorization, options.tokens)) await reply.code(401).send({ error: 'missing or wrong bearer token' });
   });
   app.get('/healthz', async () => ({ ok: true }));
+  registerFleetPage(app);
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
 
   app.get<{ Querystring: { format?: string } }>('/api/v1/fleet/gateways', async (request, reply) =>

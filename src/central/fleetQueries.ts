@@ -1,8 +1,10 @@
 /**
- * The fleet views the REST API serves, read from PostgreSQL (functions of migration 2). Numbers come
+ * The fleet views the REST API serves, read from PostgreSQL (functions of migration 2 over the
+ * store_hours rollup of migration 4). Numbers come
  * back as numbers (PostgreSQL's bigint arrives as a string from pg: converted here, once).
  */
 import type pg from 'pg';
+import { parseSeries, spearman } from './rankCorrelation.js';
 
 export interface FleetGateway {
   store_id: string;
@@ -49,9 +51,17 @@ export async function fleetGateways(db: pg.Pool): Promise<FleetGateway[]> {
   return rows.map((r) => ({ ...r, state_at: iso(r.state_at), last_message_at: iso(r.last_message_at), last_seq: num(r.last_seq) }));
 }
 
-export async function footfallSalesCorrelation(db: pg.Pool, from: Date, to: Date): Promise<StoreCorrelation[]> {
-  const { rows } = await db.query<StoreCorrelation>('SELECT store_id, hours, pearson, spearman FROM fleet_footfall_sales_correlation($1, $2)', [from, to]);
-  return rows;
+/**
+ * Per store, Pearson and Spearman correlation of hourly footfall with hourly sales over the hours it
+ * was open: the same figures as the SQL function fleet_footfall_sales_correlation (the tests compare
+ * them), computed faster. PostgreSQL reads the store_hours rollup once (fleet_store_series: one hash
+ * aggregation) and returns per store Pearson and the two hourly series; the ranks for Spearman are
+ * computed here (rankCorrelation.ts says why). Both series are aggregated from the same rows in the
+ * same order, so their elements pair up hour by hour.
+ */
+export async function footfallSalesCorrelation(db: pg.Pool | pg.ClientBase, from: Date, to: Date): Promise<StoreCorrelation[]> {
+  const { rows } = await db.query<{ store_id: string; hours: number; pearson: number | null; traffic: string; sales: string }>('SELECT * FROM fleet_store_series($1, $2)', [from, to]);
+  return rows.map((r) => ({ store_id: r.store_id, hours: r.hours, pearson: r.pearson, spearman: spearman(parseSeries(r.traffic), parseSeries(r.sales)) }));
 }
 
 export async function conversionRanking(db: pg.Pool, from: Date, to: Date): Promise<StoreConversion[]> {

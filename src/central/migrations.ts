@@ -172,6 +172,105 @@ export const MIGRATIONS: readonly Migration[] = [
       ) PARTITION BY RANGE (bin_from);
     `,
   },
+  {
+    version: 4,
+    name: 'store_hours: footfall and sales per store and hour, kept by the ingest transaction; fleet analytics read it',
+    sql: `
+      -- One row per store and hour: the sum of its gateways' 1-hour KPI bins. Kept up to date by the
+      -- statement triggers below, in the transaction that writes kpi_bins, so it is never stale and
+      -- never ahead of the bins (a materialized view would be a full recomputation of every hour on
+      -- each refresh and stale in between; this costs one grouped upsert per ingest batch).
+      -- Ordered by hour first: analytics ask for a period across all stores. Store ids compare as
+      -- bytes (plain identifiers; the locale's collation made the sorts a third slower, measured).
+      -- Sales are numeric: the row is updated by differences (a revision replaces a bin), and
+      -- floating-point differences would drift from the bins' sum over many revisions.
+      CREATE TABLE store_hours (
+        hour         timestamptz NOT NULL,
+        store_id     text COLLATE "C" NOT NULL,
+        bins         integer     NOT NULL,
+        traffic_in   bigint      NOT NULL,
+        traffic_out  bigint      NOT NULL,
+        transactions bigint      NOT NULL,
+        sales        numeric     NOT NULL,
+        PRIMARY KEY (hour, store_id)
+      );
+
+      -- Adds (sign 1) or removes (sign -1) a set of kpi_bins rows. Grouped and sorted by
+      -- (hour, store_id), so two workers updating overlapping hours lock the rows in the same order.
+      -- A statement trigger with transition tables: one upsert per ingest statement, not one per row.
+      CREATE FUNCTION store_hours_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          INSERT INTO store_hours AS h (hour, store_id, bins, traffic_in, traffic_out, transactions, sales)
+          SELECT o.bin_from, o.store_id, -count(*), -sum(o.traffic_in), -sum(o.traffic_out), -sum(o.transactions), -sum(o.sales::numeric)
+          FROM old_rows o WHERE o.bin_size = '1h' GROUP BY o.bin_from, o.store_id ORDER BY 1, 2
+          ON CONFLICT (hour, store_id) DO UPDATE SET bins = h.bins + EXCLUDED.bins, traffic_in = h.traffic_in + EXCLUDED.traffic_in,
+            traffic_out = h.traffic_out + EXCLUDED.traffic_out, transactions = h.transactions + EXCLUDED.transactions, sales = h.sales + EXCLUDED.sales;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO store_hours AS h (hour, store_id, bins, traffic_in, traffic_out, transactions, sales)
+          SELECT n.bin_from, n.store_id, count(*), sum(n.traffic_in), sum(n.traffic_out), sum(n.transactions), sum(n.sales::numeric)
+          FROM new_rows n WHERE n.bin_size = '1h' GROUP BY n.bin_from, n.store_id ORDER BY 1, 2
+          ON CONFLICT (hour, store_id) DO UPDATE SET bins = h.bins + EXCLUDED.bins, traffic_in = h.traffic_in + EXCLUDED.traffic_in,
+            traffic_out = h.traffic_out + EXCLUDED.traffic_out, transactions = h.transactions + EXCLUDED.transactions, sales = h.sales + EXCLUDED.sales;
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+      -- Triggers first, then the backfill: CREATE TRIGGER locks kpi_bins against writers until this
+      -- migration commits, so no bin slips between the backfill and the triggers.
+      -- (INSERT … ON CONFLICT DO UPDATE fires the INSERT trigger for its new rows and the UPDATE
+      -- trigger, old and new, for the bins it replaced by a higher revision.)
+      CREATE TRIGGER kpi_bins_store_hours_insert AFTER INSERT ON kpi_bins REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_hours_apply();
+      CREATE TRIGGER kpi_bins_store_hours_update AFTER UPDATE ON kpi_bins REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_hours_apply();
+      CREATE TRIGGER kpi_bins_store_hours_delete AFTER DELETE ON kpi_bins REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_hours_apply();
+      INSERT INTO store_hours (hour, store_id, bins, traffic_in, traffic_out, transactions, sales)
+      SELECT bin_from, store_id, count(*), sum(traffic_in), sum(traffic_out), sum(transactions), sum(sales::numeric)
+      FROM kpi_bins WHERE bin_size = '1h' GROUP BY bin_from, store_id;
+
+      -- The analytics now read the rollup: no grouping of gateways' bins at query time. Same
+      -- signatures and results as migration 2's versions.
+      CREATE OR REPLACE FUNCTION fleet_store_hours(p_from timestamptz, p_to timestamptz)
+      RETURNS TABLE (store_id text, hour timestamptz, traffic_in bigint, transactions bigint, sales double precision)
+      LANGUAGE sql STABLE AS $fn$
+        SELECT h.store_id, h.hour, h.traffic_in, h.transactions, h.sales::double precision
+        -- bins = 0: every bin of that store-hour was deleted since; the raw aggregation has no row.
+        FROM store_hours h WHERE h.hour >= p_from AND h.hour < p_to AND h.bins > 0
+      $fn$;
+
+      -- Per store over its open hours in [p_from, p_to): their number, Pearson's r of footfall and
+      -- sales, and the two hourly series as comma-separated text (aggregated from the same rows in the
+      -- same order, so they pair up hour by hour). The fleet API ranks them for Spearman in Node
+      -- (src/central/rankCorrelation.ts says why). One hash aggregation, no sort of the hours; its
+      -- states hold every value of the period, in memory rather than spilled to disk.
+      CREATE FUNCTION fleet_store_series(p_from timestamptz, p_to timestamptz)
+      RETURNS TABLE (store_id text, hours integer, pearson double precision, traffic text, sales text)
+      LANGUAGE sql STABLE SET work_mem = '64MB' AS $fn$
+        SELECT h.store_id, count(*)::integer, corr(h.traffic_in, h.sales::double precision),
+               string_agg(h.traffic_in::text, ','), string_agg(h.sales::text, ',')
+        FROM store_hours h
+        WHERE h.hour >= p_from AND h.hour < p_to AND h.bins > 0 AND (h.traffic_in > 0 OR h.transactions > 0)
+        GROUP BY h.store_id ORDER BY h.store_id
+      $fn$;
+
+      -- Recomputes the rollup of [p_from, p_to) from kpi_bins (after detaching or repairing
+      -- partitions by hand, which fires no trigger). Returns the rows written.
+      CREATE FUNCTION store_hours_rebuild(p_from timestamptz, p_to timestamptz) RETURNS bigint LANGUAGE plpgsql AS $fn$
+      DECLARE written bigint;
+      BEGIN
+        DELETE FROM store_hours WHERE hour >= p_from AND hour < p_to;
+        INSERT INTO store_hours (hour, store_id, bins, traffic_in, traffic_out, transactions, sales)
+        SELECT bin_from, store_id, count(*), sum(traffic_in), sum(traffic_out), sum(transactions), sum(sales::numeric)
+        FROM kpi_bins WHERE bin_size = '1h' AND bin_from >= p_from AND bin_from < p_to GROUP BY bin_from, store_id;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        RETURN written;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Every version from 1 up, none missing: a hole would mean a lost migration in a merge. */

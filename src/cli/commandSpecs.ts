@@ -168,19 +168,29 @@ export const EVAL = {
 
 export const CENTRAL = {
   name: 'central',
-  summary: "head office: ingest every gateway's upstream MQTT messages into PostgreSQL, exactly once",
+  summary: "head office: ingest every gateway's upstream MQTT messages into PostgreSQL, exactly once; the fleet dashboard (--demo: all of it on this machine)",
   description:
-    "Subscribes to every store's gateway messages with an MQTT 5 shared subscription (several workers with the same group split the load) and writes them to PostgreSQL in batches: events once per idempotency key, KPI bins replaced only by a higher revision, gateway status for the fleet view, schema-invalid messages into dead_letters. A message is acknowledged to the broker only after its transaction commits, so a worker that dies loses nothing: its messages are re-delivered when it restarts under the same client id. Migrates the database schema on start. With an `http` section in the config it also serves the fleet REST API (gateways, footfall–sales correlation, stores ranked by conversion). SIGTERM or SIGINT stops it cleanly.",
+    "Subscribes to every store's gateway messages with an MQTT 5 shared subscription (several workers with the same group split the load) and writes them to PostgreSQL in batches: events once per idempotency key, KPI bins replaced only by a higher revision (the per-store-hour rollup the fleet analytics read is kept in the same transaction), gateway status for the fleet view, schema-invalid messages into dead_letters. A message is acknowledged to the broker only after its transaction commits, so a worker that dies loses nothing: its messages are re-delivered when it restarts under the same client id. Migrates the database schema on start. With an `http` section in the config it also serves the fleet REST API (gateways, footfall–sales correlation, stores ranked by conversion) and the fleet dashboard at /fleet/. With --demo it needs no config: it starts a private PostgreSQL and mosquitto on this machine (temporary, removed on exit), a simulated fleet of gateways, the ingest and the dashboard, and prints the dashboard's URL. SIGTERM or SIGINT stops it cleanly.",
   options: [
     {
       name: 'config',
       value: 'FILE',
-      required: true,
-      description: 'central config file (YAML; annotated example: config/central.example.yaml): broker URL, shared-subscription group and client id, PostgreSQL connection string, batch size',
+      description:
+        'central config file (YAML; annotated example: config/central.example.yaml): broker URL, shared-subscription group and client id, PostgreSQL connection string, batch size, fleet API; not with --demo',
     },
+    {
+      name: 'demo',
+      description:
+        "everything on this machine, nothing to set up beyond deploy/central-setup.sh --demo: a private PostgreSQL (as the `postgres` user when run as root) and mosquitto on free local ports, a simulated fleet publishing like real gateways (one goes offline, one delivers 15 minutes late), the ingest, and the dashboard; prints the dashboard's URL with a fresh API token; not with --config",
+    },
+    { name: 'gateways', value: 'N', default: '20', description: 'with --demo: simulated gateways, one store each (1–500)' },
+    { name: 'days', value: 'N', default: '7', description: "with --demo: days of hourly KPI bins each simulated gateway has already sent (0–90), so the dashboard's ranking and correlation have data at once" },
+    { name: 'port', value: 'N', default: '8090', description: 'with --demo: port of the dashboard and fleet API on 127.0.0.1; 0 picks a free port' },
   ],
   examples: [
     { note: 'one ingest worker, as its systemd unit runs it', command: 'storepulse central --config /etc/storepulse/central.yaml' },
+    { note: 'try it: 20 simulated stores, then open the printed URL', command: 'storepulse central --demo' },
+    { note: 'a bigger simulated fleet with a month of history', command: 'storepulse central --demo --gateways 100 --days 30 --port 8091' },
   ],
 } as const satisfies CommandSpec;
 

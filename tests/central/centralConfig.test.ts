@@ -59,10 +59,10 @@ describe('central config', () => {
 });
 
 describe('storepulse central', () => {
-  it('without --config: the usage, exit 2', async () => {
+  it('without --config or --demo: one line pointing to the help, exit 2', async () => {
     const r = await runCli(['central']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/usage: storepulse central --config FILE/);
+    expect(r.stderr).toBe('storepulse central: needs either --config FILE or --demo, not both (see: storepulse help central)\n');
   });
 
   it('an invalid config: every problem, exit 2, no stack trace', async () => {

@@ -1,7 +1,7 @@
 /**
  * The fleet's messages land exactly once through crashes: three gateway processes (real outbox and
  * uplink) publish while two `storepulse central` worker processes share the subscription; workers
- * are killed with SIGKILL mid-stream (and restarted under the same client id, as systemd does) while
+ * are killed with SIGKILL ten times mid-stream (and restarted under the same client id, as systemd does) while
  * the other keeps going, and the broker is restarted. Afterwards every message the gateways sent is
  * in PostgreSQL once — none lost, none twice — with each KPI bin at its highest revision.
  */
@@ -119,17 +119,18 @@ describe.skipIf(postgresUnavailable() !== undefined || !hasMosquitto())('central
       return c.events + c.kpi_bins;
     };
     try {
-      const kills = 4;
+      // Ten SIGKILLs (alternating between the workers) and a broker restart among them.
+      const kills = 10;
       let keptGoingWhileDown = 0;
       for (let k = 0; k < kills; k++) {
-        // Kills spread over the stream: at 1/6, 2/6, 3/6 and 4/6 of the rows.
+        // Kills spread over the stream: at 1/12, 2/12 … 10/12 of the rows.
         const mark = Math.round(((totalEvents + totalBins) * (k + 1)) / (kills + 2));
         await until(stored, (n) => n >= mark, 60_000, `${mark} rows stored before kill ${k + 1}`);
         const victim = k % 2;
         await killNow(workers[victim]!);
         const atKill = await stored();
         const streaming = publishers.some((p) => p.child.exitCode === null);
-        if (k === 1) await restartBroker(broker(), workers[1 - victim]!, publishers);
+        if (k === 4) await restartBroker(broker(), workers[1 - victim]!, publishers);
         if (streaming) {
           // The other worker keeps writing while this one is dead (its own share of the messages).
           await until(stored, (n) => n > atKill, 30_000, `the other worker writing while worker ${victim} is dead`);
@@ -176,7 +177,7 @@ describe.skipIf(postgresUnavailable() !== undefined || !hasMosquitto())('central
     expect(await tableCounts(databaseUrl)).toEqual({ events: totalEvents, kpi_bins: totalBins, dead_letters: 0, gateways: GATEWAYS });
     const migrations = await sql<{ version: number }>(databaseUrl, 'SELECT version FROM schema_migrations ORDER BY version');
     expect(migrations).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
-  }, 300_000);
+  }, 600_000);
 
   it('a worker killed while its messages wait for the database acknowledged none of them: they land after its restart', async () => {
     const databaseUrl = await postgres().createDatabase('killed_uncommitted');

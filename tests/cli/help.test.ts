@@ -20,7 +20,7 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   eval: ['source', 'gt', 'scene', 'frame-offset', 'fps', 'model', 'threads', 'random-lines', 'random-zones', 'seed', 'save-detections', 'load-detections', 'json'],
   demo: ['source', 'scene', 'fps', 'model', 'out', 'json', 'threads', 'max-frames'],
   impact: ['db', 'subject', 'change', 'weeks', 'control', 'control-db', 'config', 'timezone', 'json'],
-  central: ['config'],
+  central: ['config', 'demo', 'gateways', 'days', 'port'],
 };
 
 describe('storepulse --version and help', () => {
