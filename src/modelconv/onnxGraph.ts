@@ -1,9 +1,9 @@
 /** In-memory ONNX graph used by the converter: built from a TF graph, rewritten by passes, then serialised. */
 
-export const ONNX_DATA_TYPE = { float32: 1, int32: 6, int64: 7, float16: 10 } as const;
+export const ONNX_DATA_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 10 } as const;
 export type OnnxDataType = keyof typeof ONNX_DATA_TYPE;
 
-export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint16Array;
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint16Array | Uint8Array | Int8Array;
 
 export interface OnnxTensor {
   name: string;
@@ -31,8 +31,8 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   name: string;
   dataType: OnnxDataType;
-  /** Numbers for fixed sizes, strings for symbolic ones. */
-  shape: (number | string)[];
+  /** Numbers for fixed sizes, strings for symbolic ones; undefined: rank unknown (written without a shape). */
+  shape: (number | string)[] | undefined;
 }
 
 export interface OnnxGraph {

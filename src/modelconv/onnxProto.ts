@@ -138,8 +138,11 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
   w.message(2, (type) =>
     type.message(1, (tensorType) => {
       tensorType.int(1, ONNX_DATA_TYPE[v.dataType]);
+      // Calibration adds intermediate tensors as outputs without knowing their shapes.
+      if (v.shape === undefined) return;
+      const dims = v.shape;
       tensorType.message(2, (shape) => {
-        for (const dim of v.shape) {
+        for (const dim of dims) {
           shape.message(1, (d) => (typeof dim === 'number' ? d.int(1, dim) : d.string(2, dim)));
         }
       });
