@@ -197,6 +197,24 @@ describe('ByteTracker identity inheritance (a new track where a lost one was jus
     expect(off[1]).not.toBe(off[0]);
   });
 
+  it('gives a new id to someone appearing where a person just walked out of the image', () => {
+    // The same walk and reappearance as above, in an image that ends at x = 231: the walker's last
+    // box (x 190–230) touches its right edge, so they most likely left the view.
+    const run = (frame?: { width: number; height: number }): [number, number | undefined] => {
+      const tracker = new ByteTracker();
+      let red = 0;
+      for (let f = 0; f < 10; f++) red = tracker.update([dressed(person(100 + 10 * f), RED)], f * 100, frame)[0]?.id ?? red;
+      for (let t = 1000; t < 1600; t += 100) tracker.update([], t, frame);
+      tracker.update([dressed(person(150), BLUE)], 1600, frame);
+      return [red, tracker.update([dressed(person(150), BLUE)], 1700, frame)[0]?.id];
+    };
+    const [red, id] = run({ width: 231, height: 600 });
+    expect(id).toBeDefined();
+    expect(id).not.toBe(red);
+    const [inside, carried] = run({ width: 640, height: 600 }); // well inside the image: carried on
+    expect(carried).toBe(inside);
+  });
+
   it('lets one lost track be inherited once, by the nearest new track', () => {
     const tracker = new ByteTracker();
     const red = followRedWalker(tracker);

@@ -54,7 +54,7 @@ export async function analyzeFrames(
     }
     const found = await detector.detect(frame);
     const t0 = performance.now();
-    const tracks = tracker.update(withAppearance(frame, found), frame.timestampMs);
+    const tracks = tracker.update(withAppearance(frame, found), frame.timestampMs, frame);
     const points = feet.estimate(tracks, frame.width, frame.height, frame.timestampMs);
     const events = analytics.update(points, frame.timestampMs);
     hooks.onAnalyticsTime?.(performance.now() - t0);

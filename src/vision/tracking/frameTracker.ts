@@ -8,5 +8,11 @@ export interface TrackedBox {
 
 /** Anything that turns a frame's detections into tracks (storepulse's tracker, or a baseline in a benchmark). */
 export interface FrameTracker<T extends TrackedBox = TrackedBox> {
-  update(detections: Detection[], timestampMs: number): T[];
+  /** `frame`: the image's size in pixels, when known (lets a tracker tell who is at the image's edge). */
+  update(detections: Detection[], timestampMs: number, frame?: FrameSize): T[];
+}
+
+export interface FrameSize {
+  width: number;
+  height: number;
 }
