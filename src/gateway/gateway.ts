@@ -22,6 +22,7 @@ import { apiTokens, TOKEN_FILE } from './http/apiAuth.js';
 import { loadTls, type TlsMaterial, type TlsSettings } from '../common/tls.js';
 import { setBrokerTransport } from '../sensors/mqtt/embeddedBroker.js';
 import { GatewayJourneys } from './gatewayJourneys.js';
+import { FpsController } from './fpsController.js';
 import { LiveFusion } from '../fusion/liveFusion.js';
 import type { JourneyService } from '../analytics/journeys/journeyService.js';
 
@@ -63,6 +64,8 @@ export interface GatewayOptions {
 }
 
 const RECENT_EVENTS = 1000;
+/** How often the fair frame-rate controller measures the detector pool and re-plans the cameras' fps. */
+const FPS_CONTROL_INTERVAL_MS = 2000;
 const RELOAD_DEBOUNCE_MS = 300;
 
 const withoutScene = ({ lines: _lines, zones: _zones, calibration: _calibration, ...rest }: CameraConfig): string => JSON.stringify(rest);
@@ -93,6 +96,10 @@ export class Gateway {
   private readonly journeyLink: GatewayJourneys;
   /** Store-level counting on the floor plan over all calibrated cameras (src/fusion). */
   readonly fusion: LiveFusion;
+  private readonly fpsControl = new FpsController();
+  private fpsTimer: NodeJS.Timeout | undefined;
+  /** Pool and camera counters at the previous control step. */
+  private fpsLast = { atMs: 0, completed: 0, serviceMs: 0, detected: 0, dropped: 0 };
 
   private constructor(private readonly options: GatewayOptions, initial: ConfigResult) {
     this.startedMs = options.ctx.now();
@@ -232,6 +239,8 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearTimeout(this.reloadTimer);
+    clearInterval(this.fpsTimer);
+    this.fpsTimer = undefined;
     this.watcher?.close();
     await this.reloading;
     await Promise.all([...this.cameras.values()].map((c) => c.stop()));
@@ -259,6 +268,7 @@ export class Gateway {
     await this.applySensors();
     await this.ensurePool();
     for (const camera of this.config.cameras) if (camera.enabled) this.startCamera(camera);
+    this.fpsTimer ??= setInterval(() => this.controlFps(), FPS_CONTROL_INTERVAL_MS).unref();
     log.info({ cameras: this.cameras.size, detector: this.detectorState }, 'gateway running');
   }
 
@@ -326,7 +336,53 @@ export class Gateway {
       },
     });
     this.cameras.set(camera.id, pipeline);
+    // A camera added to a loaded box starts at the current fair level, not at a burst of its full rate.
+    if (this.config.detector.adaptive_fps) {
+      const target = this.fpsControl.targets([pipeline.demand()]).get(camera.id);
+      if (target) pipeline.setTarget(target);
+    }
     pipeline.start();
+  }
+
+  /**
+   * One step of the fair frame-rate control: what the pool finished since the last step (frames, time
+   * per frame, drops) gives its capacity; the controller shares it evenly between the cameras.
+   */
+  private controlFps(): void {
+    const pool = this.pool;
+    if (!pool || this.cameras.size === 0) return;
+    const { metrics, now } = this.options.ctx;
+    const pipelines = [...this.cameras.values()];
+    if (!this.config.detector.adaptive_fps) {
+      for (const p of pipelines) p.setTarget({ targetFps: p.config.fps, limited: false, belowMin: false });
+      return;
+    }
+    const t = now();
+    let detected = 0;
+    let dropped = 0;
+    for (const p of pipelines) {
+      detected += p.detectorCounters.detected;
+      dropped += p.detectorCounters.dropped;
+    }
+    const last = this.fpsLast;
+    this.fpsLast = { atMs: t, completed: pool.completed, serviceMs: pool.serviceMs, detected, dropped };
+    // The first step only takes the counters; a camera removed since (counters gone) gives negative deltas: skip.
+    const dt = (t - last.atMs) / 1000;
+    const dCompleted = pool.completed - last.completed;
+    const dDetected = detected - last.detected;
+    const dDropped = dropped - last.dropped;
+    if (last.atMs === 0 || dt <= 0 || dCompleted < 0 || dDetected < 0 || dDropped < 0) return;
+    const plan = this.fpsControl.update(t, pipelines.map((p) => p.demand()), {
+      workers: pool.size,
+      meanServiceMs: dCompleted > 0 ? (pool.serviceMs - last.serviceMs) / dCompleted : undefined,
+      completedFps: dCompleted / dt,
+      droppedRatio: dDetected + dDropped > 0 ? dDropped / (dDetected + dDropped) : 0,
+    });
+    if (plan.capacityFps !== undefined) metrics.detectorCapacityFps.set(plan.capacityFps);
+    for (const p of pipelines) {
+      const target = plan.targets.get(p.id);
+      if (target) p.setTarget(target);
+    }
   }
 
   private publish(event: CameraEvent): void {

@@ -16,6 +16,17 @@ export function createMetrics() {
     motionSkippedFrames: new Counter({ name: 'storepulse_camera_motion_skipped_frames_total', help: 'Frames on which the motion gate skipped the detector', labelNames: camera, registers: [registry] }),
     inputFps: new Gauge({ name: 'storepulse_camera_input_fps', help: 'Frames per second received (10 s window)', labelNames: camera, registers: [registry] }),
     processedFps: new Gauge({ name: 'storepulse_camera_processed_fps', help: 'Frames per second processed (10 s window)', labelNames: camera, registers: [registry] }),
+    targetFps: new Gauge({ name: 'storepulse_camera_target_fps', help: 'Frame rate the camera is held at now: its fps, or lower while the detector is over capacity (even share; below min_fps only with storepulse_camera_fps_below_min)', labelNames: camera, registers: [registry] }),
+    throttledFrames: new Counter({ name: 'storepulse_camera_throttled_frames_total', help: 'Frames left out on purpose to hold the camera at its target fps (evenly spread, unlike dropped frames)', labelNames: camera, registers: [registry] }),
+    fpsBelowMin: new Gauge({ name: 'storepulse_camera_fps_below_min', help: 'ALERT: 1 while the camera runs below its min_fps (the minimums of all cameras do not fit the detector\'s capacity)', labelNames: camera, registers: [registry] }),
+    fpsBelowMinEvents: new Counter({ name: 'storepulse_camera_fps_below_min_events_total', help: 'Times the camera was lowered below its min_fps (alert raised)', labelNames: camera, registers: [registry] }),
+    detectorCapacityFps: new Gauge({ name: 'storepulse_detector_capacity_fps', help: 'Frames per second the detector pool is estimated to sustain (workers / measured time per frame)', registers: [registry] }),
+    stageSeconds: new Counter({
+      name: 'storepulse_camera_stage_seconds_total',
+      help: 'Time spent per camera in each stage: motion_gate, tracking, analytics (main thread); detector_preprocess, detector_inference, detector_decode (worker threads)',
+      labelNames: ['camera', 'stage'],
+      registers: [registry],
+    }),
     cameraUp: new Gauge({ name: 'storepulse_camera_up', help: '1 while the camera delivers frames', labelNames: camera, registers: [registry] }),
     cameraRestarts: new Counter({ name: 'storepulse_camera_restarts_total', help: 'Source reconnections (errors, stalls, stream ends)', labelNames: camera, registers: [registry] }),
     detectorLatency: new Histogram({

@@ -36,6 +36,19 @@ describe('gateway config', () => {
     expect(!negative.ok && negative.errors.join('\n')).toMatch(/^cameras\.0\.tracking\.ignore_static_after_s: /m);
   });
 
+  it('takes a per-camera min_fps for the load control, defaulting to 2 (or fps when lower), never above fps', async () => {
+    const { minFpsOf } = await import('../../src/gateway/config/configSchema.js');
+    const ok = parseConfig({ cameras: [camera({ fps: 10, min_fps: 3 }), camera({ id: 'slow', fps: 1 }), camera({ id: 'dflt' })] }, {});
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    expect(ok.config.cameras.map(minFpsOf)).toEqual([3, 1, 2]);
+    expect(ok.config.detector.adaptive_fps).toBe(true);
+    const above = parseConfig({ cameras: [camera({ fps: 5, min_fps: 8 })] }, {});
+    expect(above).toEqual({ ok: false, errors: [expect.stringMatching(/^cameras\.0\.min_fps: min_fps \(8\) is above fps \(5\)/)] });
+    const zero = parseConfig({ cameras: [camera({ min_fps: 0 })] }, {});
+    expect(!zero.ok && zero.errors.join('\n')).toMatch(/^cameras\.0\.min_fps: /m);
+  });
+
   it('reads secrets from the environment and names a missing variable by path', () => {
     const raw = { cameras: [camera({ source: { kind: 'rtsp', url: 'rtsp://${CAM_USER}:${CAM_PASS}@10.0.0.5/s1' } })] };
     const ok = parseConfig(raw, { CAM_USER: 'admin', CAM_PASS: 's3cret' });

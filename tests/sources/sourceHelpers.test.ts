@@ -18,7 +18,7 @@ describe('ffmpeg command lines', () => {
 
   it('resamples, scales and writes raw RGB to stdout', () => {
     const args = ffmpegArgs({ kind: 'v4l2', device: '/dev/video0' }, 5, 640);
-    expect(args.slice(args.indexOf('-vf'), args.indexOf('-vf') + 2)).toEqual(['-vf', 'fps=5,scale=640:-2']);
+    expect(args.slice(args.indexOf('-vf'), args.indexOf('-vf') + 2)).toEqual(['-vf', 'fps=5,scale=640:-2:flags=area']);
     expect(args.slice(-5)).toEqual(['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1']);
   });
 

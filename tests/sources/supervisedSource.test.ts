@@ -78,11 +78,23 @@ describe('SupervisedSource', () => {
     expect(source.status.lastError).toMatch(/no frame for 1\.0 s/);
   });
 
-  it('treats a silent connection attempt as a stall too', async () => {
+  it('treats a silent connection attempt as a stall too, after a longer first-frame deadline', async () => {
     const { connect, connections } = scripted([() => undefined, (emit) => emit(pixel)]);
-    const { source } = start(connect);
+    const states: { state: SourceState; error: string | undefined; atMs: number }[] = [];
+    const t0 = performance.now();
+    const source = new SupervisedSource(
+      connect,
+      { stallTimeoutMs: 200, firstFrameTimeoutMs: 600, backoff: { initialMs: 20, maxMs: 40 }, endIsFinal: false, watchdogIntervalMs: 20 },
+      { onFrame: () => undefined, onStatus: (s) => states.push({ state: s.state, error: s.lastError, atMs: performance.now() - t0 }) },
+    );
+    sources.push(source);
+    source.start();
     await until(() => source.status.state === 'live');
     expect(connections()).toBe(2);
+    const stalled = states.find((s) => s.state === 'stalled');
+    expect(stalled?.error).toBe('no first frame 0.6 s after connecting');
+    // Not at the 0.2 s stall timeout: a session gets the first-frame deadline to start.
+    expect(stalled!.atMs).toBeGreaterThanOrEqual(600);
   });
 
   it('keeps retrying with backoff while the camera is down', async () => {

@@ -66,6 +66,18 @@ describe('MotionGate', () => {
     expect(gate.check(frame)).toEqual({ detect: true, reason: 'disabled', changedFraction: 1 });
   });
 
+  it('compares with the frame the detector was given, not the one checked last, when they differ', () => {
+    const gate = new MotionGate(options);
+    const noise = seededRandom(3);
+    const empty = scene(0, noise);
+    const withPerson = scene(1, noise, { x: 100, y: 100 });
+    gate.check(empty);
+    gate.detected(withPerson); // a newer frame replaced the checked one while waiting for a worker
+    // The reference is the frame with the person: the same frame again is still, the empty one moved.
+    expect(gate.check({ ...withPerson, timestampMs: 400 }).reason).toBe('still');
+    expect(gate.check({ ...empty, timestampMs: 600 }).reason).toBe('motion');
+  });
+
   it.skipIf(!hasVtest)('sees motion on real footage of people walking, and none on a repeated frame', async () => {
     const gate = new MotionGate(options);
     const reasons: string[] = [];

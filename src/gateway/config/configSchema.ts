@@ -101,6 +101,14 @@ const cameraSchema = z
     /** Frames per second handed to the detector; the source's own rate is resampled. */
     fps: z.number().positive().max(30).default(5),
     /**
+     * The lowest fps the adaptive load control (detector.adaptive_fps) lowers this camera to when the
+     * box is over capacity. Only when the minimums of all cameras together do not fit does it go
+     * lower (every camera evenly), and then storepulse_camera_fps_below_min raises the alert.
+     * Default: 2, or fps when that is lower (minFpsOf below): at 2 fps a walker moves ~0.7 m between
+     * frames, about what the tracker bridges.
+     */
+    min_fps: z.number().positive().max(30).optional(),
+    /**
      * Decoded size in pixels. By default frames are decoded at the detector's input size (416 × 416
      * for the shipped model, which is trained on stretched frames; letterbox models keep the aspect
      * ratio), so ffmpeg does the resize once: 8 cameras drop 0 % of frames that way against 15 % when
@@ -124,7 +132,24 @@ const cameraSchema = z
     calibration: calibrationSchema.optional(),
   })
   .strict()
-  .superRefine(checkUniqueNames);
+  .superRefine(checkUniqueNames)
+  .superRefine((camera, ctx) => {
+    if (camera.min_fps !== undefined && camera.min_fps > camera.fps) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min_fps'],
+        message: `min_fps (${camera.min_fps}) is above fps (${camera.fps}): the rate a camera may be lowered to under load cannot exceed its configured rate`,
+      });
+    }
+  });
+
+/** Default for cameras.*.min_fps: see its comment in the camera schema. */
+export const DEFAULT_MIN_FPS = 2;
+
+/** The minimum fps the load control may lower a camera to (its own setting, else the default capped at its fps). */
+export function minFpsOf(camera: { fps: number; min_fps?: number | undefined }): number {
+  return camera.min_fps ?? Math.min(camera.fps, DEFAULT_MIN_FPS);
+}
 
 const detectorSchema = z
   .object({
@@ -138,6 +163,11 @@ const detectorSchema = z
     workers: z.number().int().min(1).max(16).default(2),
     /** Detections kept for the tracker; its low-score stage needs the weak ones too. */
     score_threshold: z.number().min(0).max(1).default(0.1),
+    /**
+     * Over capacity, lower every camera's fps evenly (max-min fair, never below its min_fps) rather
+     * than let each drop whichever frames arrive while the workers are busy (src/gateway/fpsController.ts).
+     */
+    adaptive_fps: z.boolean().default(true),
   })
   .strict();
 

@@ -110,6 +110,13 @@ export class DetectorPool {
   /** The model's input (size, resize mode), known once a worker has loaded it. */
   modelInput: ModelInput | undefined;
   completed = 0;
+  /**
+   * Wall-clock ms workers spent on the frames they finished (transfer there and back included),
+   * cumulative: with `completed`, the frame-rate controller's measure of what the pool sustains.
+   * Wall time rather than CPU time on purpose: it includes the contention from ffmpeg and the main
+   * thread on the same cores, which is what limits the pool.
+   */
+  serviceMs = 0;
 
   private constructor(private readonly options: DetectorPoolOptions) {}
 
@@ -193,9 +200,11 @@ export class DetectorPool {
     slot.job = undefined;
     // The pixels went to the worker and came back: the frame is whole again for its owner.
     const frame = { ...job.frame, data: reply.data };
+    const latencyMs = performance.now() - job.startedMs;
     if (reply.type === 'result') {
       this.completed += 1;
-      job.resolve({ frame, detections: reply.detections, timings: reply.timings, latencyMs: performance.now() - job.startedMs });
+      this.serviceMs += latencyMs;
+      job.resolve({ frame, detections: reply.detections, timings: reply.timings, latencyMs });
     } else {
       job.reject(new Error(reply.error));
     }

@@ -1,7 +1,8 @@
 /**
  * Frame → model input tensor. sharp (libvips) does the resize and padding; one pass over the
  * resized pixels then normalises and reorders them into the model's layout. That pass is the only
- * per-pixel JavaScript on the hot path (measured by `npm run bench:detector`: ~1 ms at 416²).
+ * per-pixel JavaScript on the hot path (measured by `npm run bench:detector`: ~1 ms at 416²; in the
+ * gateway frames arrive at the model's size, so it is all the preprocessing there is).
  */
 import sharp from 'sharp';
 import type { RgbFrame } from '../detection.js';
@@ -42,18 +43,26 @@ export async function resizeForModel(frame: RgbFrame, input: ModelManifest['inpu
 export function toInputTensor(pixels: Uint8Array, input: ModelManifest['input'], out: Float32Array): Float32Array {
   const plane = input.width * input.height;
   if (pixels.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes of RGB, got ${pixels.length}`);
-  // Model channel c reads source channel order[c]; the loop runs once per model channel so that
-  // the NCHW writes are sequential.
+  // Model channel c reads source channel order[c].
   const order = input.colorOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  for (let c = 0; c < 3; c++) {
-    const src = order[c] as number;
-    const scale = 1 / (input.std[c] as number);
-    const offset = -(input.mean[c] as number) * scale;
-    if (input.layout === 'NCHW') {
-      const base = c * plane;
-      for (let i = 0, p = src; i < plane; i++, p += 3) out[base + i] = (pixels[p] as number) * scale + offset;
-    } else {
-      for (let i = 0, p = src, o = c; i < plane; i++, p += 3, o += 3) out[o] = (pixels[p] as number) * scale + offset;
+  const scale = [0, 1, 2].map((c) => 1 / (input.std[c] as number));
+  const offset = [0, 1, 2].map((c) => -(input.mean[c] as number) * (scale[c] as number));
+  const [c0, c1, c2] = order as [number, number, number];
+  const [s0, s1, s2] = scale as [number, number, number];
+  const [o0, o1, o2] = offset as [number, number, number];
+  if (input.layout === 'NCHW') {
+    // One pass over the pixels writing the three planes: reading each pixel once is ~1.5× faster
+    // than one strided pass per plane (measured at 416², same output to the bit).
+    for (let i = 0, p = 0, g = plane, b = 2 * plane; i < plane; i++, p += 3, g++, b++) {
+      out[i] = (pixels[p + c0] as number) * s0 + o0;
+      out[g] = (pixels[p + c1] as number) * s1 + o1;
+      out[b] = (pixels[p + c2] as number) * s2 + o2;
+    }
+  } else {
+    for (let i = 0, p = 0; i < plane; i++, p += 3) {
+      out[p] = (pixels[p + c0] as number) * s0 + o0;
+      out[p + 1] = (pixels[p + c1] as number) * s1 + o1;
+      out[p + 2] = (pixels[p + c2] as number) * s2 + o2;
     }
   }
   return out;

@@ -60,6 +60,11 @@ export class MotionGate {
   private reference: Uint8Array | undefined;
   private lastDetectMs = -Infinity;
   private readonly gridWidth: number;
+  /**
+   * The thumbnail `check` made last, and of which frame: `detected` is usually called with that same
+   * frame, and reusing it halves the gate's cost on a busy scene (every frame is both checked and detected).
+   */
+  private lastThumbnail: { frame: RgbFrame; cells: Uint8Array } | undefined;
 
   constructor(private readonly options: MotionGateOptions) {
     this.gridWidth = options.gridWidth ?? DEFAULT_GRID_WIDTH;
@@ -69,6 +74,7 @@ export class MotionGate {
   check(frame: RgbFrame): GateDecision {
     if (!this.options.enabled) return { detect: true, reason: 'disabled', changedFraction: 1 };
     const { cells } = greyThumbnail(frame, this.gridWidth);
+    this.lastThumbnail = { frame, cells };
     const reference = this.reference;
     if (!reference || reference.length !== cells.length) return { detect: true, reason: 'first', changedFraction: 1 };
     let changed = 0;
@@ -84,6 +90,10 @@ export class MotionGate {
   /** The detector ran on this frame: later frames are compared with it. */
   detected(frame: RgbFrame): void {
     this.lastDetectMs = frame.timestampMs;
-    if (this.options.enabled) this.reference = greyThumbnail(frame, this.gridWidth).cells;
+    if (!this.options.enabled) return;
+    const cached = this.lastThumbnail;
+    this.lastThumbnail = undefined;
+    // Same frame object and same pixels buffer: a frame whose buffer went to a worker is not this one.
+    this.reference = cached && cached.frame === frame && cached.frame.data === frame.data ? cached.cells : greyThumbnail(frame, this.gridWidth).cells;
   }
 }

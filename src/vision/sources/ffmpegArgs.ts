@@ -22,13 +22,16 @@ export function ffmpegInputArgs(source: FfmpegSourceConfig): string[] {
  * Raw RGB24 on stdout at `fps`, `width` wide (and `height` high, else keeping the aspect ratio).
  * One decoding thread per camera: a store PC runs many cameras on few cores, and per-camera thread
  * pools only add context switches. `level+info` tags each log line so errors can be told from banners.
+ * The scaler uses `area` (a box average) instead of swscale's default bicubic: it is the right
+ * filter for the usual downscale to the detector's input, and scaling + RGB conversion is most of
+ * ffmpeg's work here (vtest.avi to 416², 5 fps: 1.70 → 1.21 s CPU per 80 s of video, −29 %).
  */
 export function ffmpegArgs(source: FfmpegSourceConfig, fps: number, width: number, height?: number): string[] {
   return [
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-threads', '1',
     ...ffmpegInputArgs(source),
     '-an', '-sn', '-dn', '-filter_threads', '1',
-    '-vf', `fps=${fps},scale=${width}:${height ?? -2}`,
+    '-vf', `fps=${fps},scale=${width}:${height ?? -2}:flags=area`,
     '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
 }

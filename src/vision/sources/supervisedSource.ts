@@ -34,6 +34,14 @@ export type Connect = (emit: (frame: PixelFrame) => void) => SourceSession;
 
 export interface SupervisorOptions {
   stallTimeoutMs: number;
+  /**
+   * How long a new session may take to deliver its first frame (default 3 × stallTimeoutMs). Longer
+   * than the stall timeout on purpose: starting ffmpeg, probing the stream and decoding up to the
+   * first key frame take seconds, and on a box over capacity (many cameras starting at once) a
+   * first-frame deadline equal to the stall timeout killed sessions just before their first frame,
+   * again and again — a restart storm that used the CPU for process starts instead of frames.
+   */
+  firstFrameTimeoutMs?: number;
   backoff: BackoffOptions;
   /** A file that ends is finished; a camera that ends is reconnected. */
   endIsFinal: boolean;
@@ -128,9 +136,15 @@ export class SupervisedSource {
   private checkStall(): void {
     const session = this.session;
     if (!session || (this.current.state !== 'live' && this.current.state !== 'connecting')) return;
-    const lastActivity = Math.max(this.current.lastFrameMs ?? 0, this.sessionStartMs);
-    if (this.now() - lastActivity <= this.options.stallTimeoutMs) return;
-    this.setState('stalled', `no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s`);
+    if (this.current.state === 'connecting') {
+      const timeoutMs = this.options.firstFrameTimeoutMs ?? 3 * this.options.stallTimeoutMs;
+      if (this.now() - this.sessionStartMs <= timeoutMs) return;
+      this.setState('stalled', `no first frame ${(timeoutMs / 1000).toFixed(1)} s after connecting`);
+    } else {
+      const lastActivity = Math.max(this.current.lastFrameMs ?? 0, this.sessionStartMs);
+      if (this.now() - lastActivity <= this.options.stallTimeoutMs) return;
+      this.setState('stalled', `no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s`);
+    }
     session.close();
   }
 
