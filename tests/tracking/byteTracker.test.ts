@@ -197,6 +197,15 @@ describe('ByteTracker identity inheritance (a new track where a lost one was jus
     expect(off[1]).not.toBe(off[0]);
   });
 
+  it('reaches further the longer the track was lost (people keep walking while hidden)', () => {
+    // 1.3 box heights (156 px) behind the last sighting, confirmed 0.8 s after it: within 1 + 0.5 × 0.8 heights.
+    const [red, id] = reappear(new ByteTracker(), 190 - 156);
+    expect(id).toBe(red);
+    const [fixed, other] = reappear(new ByteTracker({ inheritIdentityHeightsPerSecond: 0 }), 190 - 156);
+    expect(other).toBeDefined();
+    expect(other).not.toBe(fixed);
+  });
+
   it('gives a new id to someone appearing where a person just walked out of the image', () => {
     // The same walk and reappearance as above, in an image that ends at x = 231: the walker's last
     // box (x 190–230) touches its right edge, so they most likely left the view.

@@ -75,6 +75,12 @@ export interface TrackerOptions {
   inheritIdentityMs: number;
   /** How near, in box heights between the lost track's last foot point and the new one's. */
   inheritIdentityHeights: number;
+  /**
+   * …plus this many box heights per second since the lost track was last seen: at 5 fps a person
+   * walks further between the last sighting and the new track's confirmation than one box height
+   * (people walk about a body height per second; half of it is the conservative share).
+   */
+  inheritIdentityHeightsPerSecond: number;
 }
 
 /**
@@ -113,6 +119,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   appearanceMomentum: 0.1,
   inheritIdentityMs: 1500,
   inheritIdentityHeights: 1,
+  inheritIdentityHeightsPerSecond: 0.5,
 };
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
@@ -361,7 +368,8 @@ export class ByteTracker {
         const there = t.lastObserved;
         // Foot to foot, in the new track's box heights.
         const distance = Math.hypot((there.x1 + there.x2 - here.x1 - here.x2) / 2, there.y2 - here.y2) / height;
-        if (distance < o.inheritIdentityHeights) pairs.push({ heir, lost: t, distance });
+        const reach = o.inheritIdentityHeights + (o.inheritIdentityHeightsPerSecond * (timestampMs - t.lastSeenMs)) / 1000;
+        if (distance < reach) pairs.push({ heir, lost: t, distance });
       }
     }
     pairs.sort((p, q) => p.distance - q.distance);
