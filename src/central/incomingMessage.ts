@@ -43,6 +43,8 @@ const kpisSchema = z
     conversion: rate,
     sales_per_visitor: z.number().nullable(),
     satisfaction: z.record(z.string(), satisfaction),
+    // Store-level floor-plan lines and zones (gateways with a plan; kpi.schema.json), counted once over all cameras.
+    plan: z.looseObject({ lines: z.record(z.string(), inOut), zones: z.record(z.string(), dwellStats), queues: z.record(z.string(), queueStats) }).optional(),
   })
   .strict();
 

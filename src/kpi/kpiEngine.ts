@@ -4,9 +4,20 @@
  * and published upstream are this function's output, so anyone can recompute them from the events.
  */
 import type { FeedbackVote, LineCrossing, StaffPresence, StoreEvent, ZoneVisit } from './events.js';
+import { groupPlanEvents, hasPlanEvents, planBinKpis, type PlanBinKpis, type PlanKpiSettings } from './planBin.js';
 import { binsBetween, lastOpening, type BinSize } from './timeBins.js';
+import { dwellStats, queueStats, ratio, round, type DwellStats, type QueueStats } from './zoneStats.js';
 
-export type EntranceRef = { camera: string; line: string } | { sensor: string };
+export { percentile } from './zoneStats.js';
+export type { DwellStats, QueueStats } from './zoneStats.js';
+export type { PlanBinKpis, PlanZoneStats } from './planBin.js';
+
+/**
+ * A camera line, a door counter, or a line drawn on the floor plan (`planLine`): a plan line is
+ * crossed once per person however many cameras see the door, so it is the footfall without double
+ * counting when the cameras at the entrance overlap.
+ */
+export type EntranceRef = { camera: string; line: string } | { sensor: string } | { planLine: string };
 
 export interface KpiSettings {
   timeZone: string;
@@ -21,31 +32,8 @@ export interface KpiSettings {
   /** A zone visit shorter than this is a bounce. */
   bounceMs: number;
   queueZones: readonly { camera: string; zone: string }[];
-}
-
-export interface DwellStats {
-  /** Visits that reached the zone's minimum dwell. */
-  visits: number;
-  /** Shorter pass-throughs (not visits, but part of the bounce rate). */
-  passes: number;
-  engaged: number;
-  dwell_mean_s: number | null;
-  dwell_p50_s: number | null;
-  dwell_p90_s: number | null;
-  /** Visits and passes shorter than the bounce threshold ÷ all of them. */
-  bounce_rate: number | null;
-  /** Visits ÷ the store's entering traffic in the same bin. */
-  visit_rate: number | null;
-}
-
-export interface QueueStats {
-  /** Time-averaged number of people in the queue zone. */
-  length_mean: number;
-  length_max: number;
-  /** People who left the queue in the bin, and how long they had waited. */
-  served: number;
-  wait_mean_s: number | null;
-  wait_p90_s: number | null;
+  /** Present when the store has a floor plan (`plan` in the config): bins then carry a `plan` section. */
+  plan?: PlanKpiSettings;
 }
 
 export interface Satisfaction {
@@ -74,22 +62,17 @@ export interface KpiBin {
   sales_per_visitor: number | null;
   /** Per zone ("store" for terminals without one). */
   satisfaction: Record<string, Satisfaction>;
+  /**
+   * Store-level lines and zones on the floor plan, keyed by their plan names. Absent when the store
+   * has no plan and no plan events (bins of such stores are unchanged) and in bins stored before it existed.
+   */
+  plan?: PlanBinKpis;
 }
 
 export const lineKey = (camera: string, line: string): string => `${camera}/${line}`;
-const entranceKey = (e: EntranceRef): string => ('sensor' in e ? e.sensor : lineKey(e.camera, e.line));
-
-/** Linear-interpolated percentile of sorted values (the spreadsheet PERCENTILE.INC). */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = (sorted.length - 1) * p;
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
-}
-
-const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
-const round = (x: number | null, digits = 3): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
+/** by_entrance key of a plan line: "plan:" cannot start a camera id, so it never reads as "<camera>/<line>". */
+export const planEntranceKey = (line: string): string => `plan:${line}`;
+const entranceKey = (e: EntranceRef): string => ('sensor' in e ? e.sensor : 'planLine' in e ? planEntranceKey(e.planLine) : lineKey(e.camera, e.line));
 
 /** Where the events passed to `computeKpis` must start for `from`: occupancy needs the day so far. */
 export function kpiHistoryStart(from: number, settings: KpiSettings): number {
@@ -102,6 +85,9 @@ function entranceMoves(events: readonly StoreEvent[], entrances: ReadonlySet<str
   for (const e of events) {
     if (e.type === 'line_crossing') {
       const key = lineKey(e.camera, e.line);
+      if (entrances.has(key)) moves.push({ ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 });
+    } else if (e.type === 'plan_line_crossing') {
+      const key = planEntranceKey(e.line);
       if (entrances.has(key)) moves.push({ ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 });
     } else if (e.type === 'door_count' && entrances.has(e.sensor)) {
       moves.push({ ts: e.ts, key: e.sensor, in: e.in, out: e.out });
@@ -172,48 +158,6 @@ function stepMean(steps: readonly { ts: number; value: number }[], from: number,
   return area / (to - from);
 }
 
-function dwellStats(visits: readonly ZoneVisit[], settings: KpiSettings, storeIn: number): DwellStats {
-  const counted = visits.filter((v) => v.counted);
-  const dwell = counted.map((v) => v.dwell_ms / 1000).sort((a, b) => a - b);
-  const bounces = visits.filter((v) => v.dwell_ms < settings.bounceMs).length;
-  return {
-    visits: counted.length,
-    passes: visits.length - counted.length,
-    engaged: counted.filter((v) => v.dwell_ms >= settings.engagedDwellMs).length,
-    dwell_mean_s: round(dwell.length ? dwell.reduce((a, b) => a + b, 0) / dwell.length : null, 1),
-    dwell_p50_s: round(percentile(dwell, 0.5), 1),
-    dwell_p90_s: round(percentile(dwell, 0.9), 1),
-    bounce_rate: round(ratio(bounces, visits.length)),
-    visit_rate: round(ratio(counted.length, storeIn)),
-  };
-}
-
-function queueStats(visits: readonly ZoneVisit[], from: number, to: number): QueueStats {
-  // Every visit overlapping the bin counts towards the length; waits belong to the bin they end in.
-  const overlapping = visits.filter((v) => v.enter_ts < to && v.ts > from);
-  let area = 0;
-  const edges: { ts: number; d: number }[] = [];
-  for (const v of overlapping) {
-    const a = Math.max(v.enter_ts, from);
-    const b = Math.min(v.ts, to);
-    area += b - a;
-    edges.push({ ts: a, d: 1 }, { ts: b, d: -1 });
-  }
-  edges.sort((x, y) => x.ts - y.ts || x.d - y.d);
-  let length = 0;
-  let max = 0;
-  for (const e of edges) max = Math.max(max, (length += e.d));
-  const ended = visits.filter((v) => v.ts >= from && v.ts < to);
-  const waits = ended.map((v) => v.dwell_ms / 1000).sort((a, b) => a - b);
-  return {
-    length_mean: round(area / (to - from), 2)!,
-    length_max: max,
-    served: ended.length,
-    wait_mean_s: round(waits.length ? waits.reduce((a, b) => a + b, 0) / waits.length : null, 1),
-    wait_p90_s: round(percentile(waits, 0.9), 1),
-  };
-}
-
 function satisfaction(votes: readonly FeedbackVote[]): Record<string, Satisfaction> {
   const out: Record<string, Satisfaction> = {};
   const sums: Record<string, number> = {};
@@ -241,6 +185,8 @@ export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings
   const staffSteps = staffTimeline(staffEvents);
   const queueKeys = new Set(settings.queueZones.map((q) => lineKey(q.camera, q.zone)));
   const outsideKey = settings.outsideLine ? lineKey(settings.outsideLine.camera, settings.outsideLine.line) : undefined;
+  const planEvents = groupPlanEvents(events);
+  const withPlan = settings.plan !== undefined || hasPlanEvents(planEvents);
   const visitsByZone = new Map<string, ZoneVisit[]>();
   for (const e of events) {
     if (e.type !== 'zone_visit') continue;
@@ -319,6 +265,7 @@ export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings
       conversion: round(ratio(sales.length, visitors)),
       sales_per_visitor: round(ratio(salesAmount, visitors), 2),
       satisfaction: satisfaction(binEvents.filter((e): e is FeedbackVote => e.type === 'feedback_vote')),
+      ...(withPlan ? { plan: planBinKpis(planEvents, settings, { from, to }, trafficIn) } : {}),
     };
   });
 }

@@ -20,8 +20,12 @@ export interface SubjectFilter {
   zone?: string;
 }
 
+const PLAN_ENTRANCE = /^plan:(.*)$/s;
+
 const keep = (key: string, f: SubjectFilter, kind: 'line' | 'zone'): boolean => {
-  const [camera, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
+  // A plan line among the entrances ("plan:<line>") belongs to no camera.
+  const planLine = PLAN_ENTRANCE.exec(key)?.[1];
+  const [camera, name] = planLine !== undefined ? [undefined, planLine] : key.includes('/') ? key.split('/', 2) : [undefined, key];
   if (f.camera && camera !== f.camera) return false;
   if (kind === 'line' && f.zone) return false;
   if (kind === 'zone' && f.line) return false;
@@ -31,6 +35,18 @@ const keep = (key: string, f: SubjectFilter, kind: 'line' | 'zone'): boolean => 
 
 const pick = <T>(map: Record<string, T>, f: SubjectFilter, kind: 'line' | 'zone'): Record<string, T> =>
   Object.fromEntries(Object.entries(map).filter(([key]) => keep(key, f, kind)));
+
+/** The plan section's lines and zones asked for: plan keys are bare names, and no camera's. */
+function filterPlan(plan: NonNullable<KpiBin['plan']>, f: SubjectFilter): NonNullable<KpiBin['plan']> {
+  const named = <T>(map: Record<string, T>, kind: 'line' | 'zone'): Record<string, T> => {
+    if (f.camera) return {};
+    const wanted = kind === 'line' ? f.line : f.zone;
+    const other = kind === 'line' ? f.zone : f.line;
+    if (other && !wanted) return {};
+    return Object.fromEntries(Object.entries(map).filter(([name]) => !wanted || name === wanted));
+  };
+  return { lines: named(plan.lines, 'line'), zones: named(plan.zones, 'zone'), queues: named(plan.queues, 'zone') };
+}
 
 /** Keeps only the lines and zones asked for; store-wide numbers stay. */
 export function filterBin(bin: KpiBin, f: SubjectFilter): KpiBin {
@@ -42,8 +58,12 @@ export function filterBin(bin: KpiBin, f: SubjectFilter): KpiBin {
     zones: pick(bin.zones, f, 'zone'),
     queues: pick(bin.queues, f, 'zone'),
     satisfaction: pick(bin.satisfaction, f, 'zone'),
+    ...(bin.plan ? { plan: filterPlan(bin.plan, f) } : {}),
   };
 }
+
+const ZONE_METRICS = ['visits', 'passes', 'engaged', 'dwell_mean_s', 'dwell_p50_s', 'dwell_p90_s', 'bounce_rate', 'visit_rate'] as const;
+const QUEUE_METRICS = ['length_mean', 'length_max', 'served', 'wait_mean_s', 'wait_p90_s'] as const;
 
 export function kpiRows(bin: KpiBin): KpiRow[] {
   const rows: KpiRow[] = [];
@@ -69,10 +89,26 @@ export function kpiRows(bin: KpiBin): KpiRow[] {
     add('line_out', k, v.out);
   }
   for (const [k, z] of Object.entries(bin.zones)) {
-    for (const m of ['visits', 'passes', 'engaged', 'dwell_mean_s', 'dwell_p50_s', 'dwell_p90_s', 'bounce_rate', 'visit_rate'] as const) add(`zone_${m}`, k, z[m]);
+    for (const m of ZONE_METRICS) add(`zone_${m}`, k, z[m]);
   }
   for (const [k, q] of Object.entries(bin.queues)) {
-    for (const m of ['length_mean', 'length_max', 'served', 'wait_mean_s', 'wait_p90_s'] as const) add(`queue_${m}`, k, q[m]);
+    for (const m of QUEUE_METRICS) add(`queue_${m}`, k, q[m]);
+  }
+  // Floor-plan lines and zones: the camera metrics' names with a "plan_" prefix, the subject the
+  // plan name, so a plan zone never shares a row key with a camera zone of the same name.
+  if (bin.plan) {
+    for (const [k, v] of Object.entries(bin.plan.lines)) {
+      add('plan_line_in', k, v.in);
+      add('plan_line_out', k, v.out);
+    }
+    for (const [k, z] of Object.entries(bin.plan.zones)) {
+      for (const m of ZONE_METRICS) add(`plan_zone_${m}`, k, z[m]);
+      add('plan_zone_occupancy_mean', k, z.occupancy_mean);
+      add('plan_zone_occupancy_max', k, z.occupancy_max);
+    }
+    for (const [k, q] of Object.entries(bin.plan.queues)) {
+      for (const m of QUEUE_METRICS) add(`plan_queue_${m}`, k, q[m]);
+    }
   }
   if (bin.passers_by !== null) {
     add('passers_by', 'store', bin.passers_by);

@@ -8,6 +8,7 @@ import type { CameraEvent } from '../gateway/cameraPipeline.js';
 import type { GatewayConfig, MqttUpstreamConfig } from '../gateway/config/configSchema.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { StoreEvent } from '../kpi/events.js';
+import { entranceRefOf, planKpiSettingsOf } from '../kpi/entranceConfig.js';
 import type { KpiSettings } from '../kpi/kpiEngine.js';
 import { eventMessage, type GatewayIdentity } from '../upstream/messages.js';
 import { MqttUplink, type UplinkStatus } from '../upstream/mqttUplink.js';
@@ -34,11 +35,12 @@ export function kpiSettings(config: GatewayConfig): KpiSettings {
   return {
     timeZone: config.timezone,
     openingTime: k.opening_time,
-    entrances: k.entrances,
+    entrances: k.entrances.map(entranceRefOf),
     outsideLine: k.outside_line,
     engagedDwellMs: k.engaged_dwell_s * 1000,
     bounceMs: k.bounce_s * 1000,
     queueZones: k.queue_zones,
+    plan: planKpiSettingsOf(config.plan),
   };
 }
 

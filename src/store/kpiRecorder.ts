@@ -55,8 +55,8 @@ export class KpiRecorder {
 
   private noteCommitted(events: readonly StoreEvent[]): void {
     for (const e of events) {
-      // A zone visit also changes queue lengths back to when it started.
-      const earliest = e.type === 'zone_visit' ? e.enter_ts : e.ts;
+      // A zone visit also changes queue lengths (and plan zone occupancy) back to when it started.
+      const earliest = e.type === 'zone_visit' || e.type === 'plan_zone_visit' ? e.enter_ts : e.ts;
       if (earliest < this.dirtyFrom) this.dirtyFrom = earliest;
     }
   }

@@ -74,6 +74,17 @@ describe('classifyMessage', () => {
 });
 
 describe('messages added by other parts of the gateway', () => {
+  it('a KPI bin with a floor-plan section: valid for the JSON Schemas and for central', () => {
+    const schemas = upstreamValidators();
+    const dwell = { visits: 3, passes: 1, engaged: 1, dwell_mean_s: 40, dwell_p50_s: 35, dwell_p90_s: 70, bounce_rate: 0.25, visit_rate: null, occupancy_mean: 0.8, occupancy_max: 2 };
+    const bin = MESSAGES.find((m) => m.topic.endsWith('/metrics/1m'))!;
+    const body = JSON.parse(bin.payload) as { data: { kpis: Record<string, unknown> } };
+    body.data.kpis.plan = { lines: { entrance: { in: 4, out: 3 } }, zones: { promo: dwell }, queues: {} };
+    const withPlan = JSON.stringify(body);
+    expect(schemas.envelope(JSON.parse(withPlan))).toEqual([]);
+    expect(classifyMessage(bin.topic, bytes(withPlan), 'storepulse', NOW)).toMatchObject({ ok: true });
+  });
+
   it('journey aggregates and floor-plan events: valid for the JSON Schemas and for central', () => {
     const schemas = upstreamValidators();
     const journeys = journeysPublication(GW!, 7, START);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/gateway/config/loadConfig.js';
+import { kpiSettings } from '../../src/store/dataStore.js';
 
 const calibration = { image_points: [[0.1, 0.3], [0.9, 0.3], [1, 0.9], [0, 0.9]], plan_points: [[2, 2], [26, 2], [26, 16], [2, 16]] };
 const camera = (id: string, extra: Record<string, unknown> = {}) => ({ id, source: { kind: 'rtsp', url: `rtsp://10.0.0.5/${id}` }, ...extra });
@@ -52,6 +53,20 @@ describe('plan section of the gateway config', () => {
         expect.stringMatching(/^plan\.fusion\.break_gate_m: must be at least gate_m/),
       ]),
     );
+  });
+
+  it('takes a plan line as the store entrance (counted once over all cameras), and refuses an unknown one', () => {
+    const raw = (entrance: string) => ({
+      cameras: [camera('left', { calibration }), camera('right', { calibration })],
+      floor_plan: { width_m: 30, height_m: 20 },
+      plan: { lines: [{ name: 'entrance', points: [[5, 1], [5, 10]] }] },
+      kpi: { entrances: [{ plan_line: entrance }] },
+    });
+    const result = parseConfig(raw('entrance'), {});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(kpiSettings(result.config).entrances).toEqual([{ planLine: 'entrance' }]);
+    expect(errorsOf(raw('nope'))).toEqual([expect.stringMatching(/^kpi\.entrances\.0\.plan_line: no line "nope" in plan\.lines/)]);
   });
 
   it('refuses duplicate names across plan lines and zones', () => {

@@ -181,8 +181,11 @@ const kpiSchema = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM (24 h)')
       .default('08:00'),
-    /** Lines (camera + line) and door counters (sensor id) whose crossings are the store's traffic. */
-    entrances: z.array(z.union([cameraLineRef, z.object({ sensor: z.string().min(1) }).strict()])).default([]),
+    /**
+     * Lines (camera + line), door counters (sensor id) and floor-plan lines (plan_line: a plan.lines
+     * name, counted once over all cameras) whose crossings are the store's traffic.
+     */
+    entrances: z.array(z.union([cameraLineRef, z.object({ sensor: z.string().min(1) }).strict(), z.object({ plan_line: z.string().min(1) }).strict()])).default([]),
     /** A line on the pavement outside the entrance: passers-by for the capture rate. */
     outside_line: cameraLineRef.optional(),
     engaged_dwell_s: z.number().positive().default(30),
@@ -308,7 +311,7 @@ export const gatewayConfigSchema = z
 
 /** KPI settings must name lines and zones that exist, or the store's traffic would silently be 0. */
 function checkSceneRefs(
-  config: { cameras: { id: string; lines: { name: string }[]; zones: { name: string }[] }[]; kpi: z.infer<typeof kpiSchema>; sensors: z.infer<typeof sensorsSchema> },
+  config: { cameras: { id: string; lines: { name: string }[]; zones: { name: string }[] }[]; kpi: z.infer<typeof kpiSchema>; sensors: z.infer<typeof sensorsSchema>; plan?: { lines: { name: string }[] } },
   ctx: z.RefinementCtx,
 ): void {
   const cameras = new Map(config.cameras.map((c) => [c.id, c]));
@@ -319,9 +322,12 @@ function checkSceneRefs(
     if (ref.zone !== undefined && !camera.zones.some((z) => z.name === ref.zone)) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `camera "${ref.camera}" has no zone "${ref.zone}"` });
   };
   const doorCounters = new Set(config.sensors.mqtt.filter((s) => s.profile === 'door_counter').map((s) => s.id));
+  const planLines = new Set(config.plan?.lines.map((l) => l.name) ?? []);
   config.kpi.entrances.forEach((e, i) => {
     if ('camera' in e) check(e, ['kpi', 'entrances', i]);
-    else if (!doorCounters.has(e.sensor)) ctx.addIssue({ code: 'custom', path: ['kpi', 'entrances', i, 'sensor'], message: `no door_counter sensor "${e.sensor}" in sensors.mqtt` });
+    else if ('plan_line' in e) {
+      if (!planLines.has(e.plan_line)) ctx.addIssue({ code: 'custom', path: ['kpi', 'entrances', i, 'plan_line'], message: `no line "${e.plan_line}" in plan.lines` });
+    } else if (!doorCounters.has(e.sensor)) ctx.addIssue({ code: 'custom', path: ['kpi', 'entrances', i, 'sensor'], message: `no door_counter sensor "${e.sensor}" in sensors.mqtt` });
   });
   if (config.kpi.outside_line) check(config.kpi.outside_line, ['kpi', 'outside_line']);
   config.kpi.queue_zones.forEach((q, i) => check(q, ['kpi', 'queue_zones', i]));
