@@ -14,10 +14,10 @@
  *
  * Fleet analytics: a database of S stores × D days of 1-hour KPI bins (default 500 × 90, made by SQL
  * with random traffic and sales that follow it, not by gateways; the insert maintains the
- * store_hours rollup as the ingest does), then the median of three runs, over the whole period, of:
- * the footfall–sales correlation as the fleet API computes it (fleetQueries.ts: the rollup, ranks in
- * Node), the same from the SQL function fleet_footfall_sales_correlation (ranks in PostgreSQL), and
- * the conversion ranking. `--analytics-only` skips the ingest runs.
+ * store_hours and store_days rollups as the ingest does), then the median of three runs, over the
+ * whole period, of: the footfall–sales correlation as the fleet API computes it (fleetQueries.ts: the
+ * store_days series, Pearson and ranks in Node), the same from the SQL function
+ * fleet_footfall_sales_correlation (ranks in PostgreSQL), and the conversion ranking. `--analytics-only` skips the ingest runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -246,8 +246,8 @@ async function analytics(stores: number, days: number): Promise<{ hourly_rows: n
                            FROM (SELECT (random() * 60 + s * 0 + extract(hour FROM t) * 0)::int AS visitors) w) v`,
       [stores, from, to],
     );
-    // As autovacuum would soon after such a load (the rollup's statistics decide its query plans).
-    await client.query('VACUUM ANALYZE kpi_bins, store_hours');
+    // As autovacuum would soon after such a load (the rollups' statistics decide their query plans).
+    await client.query('VACUUM ANALYZE kpi_bins, store_hours, store_days');
     const [{ n }] = (await client.query<{ n: string }>("SELECT count(*) AS n FROM kpi_bins WHERE bin_size = '1h'")).rows as [{ n: string }];
     const median = async (name: string, run: () => Promise<number>): Promise<number> => {
       const times: number[] = [];

@@ -1,10 +1,10 @@
 /**
- * The fleet views the REST API serves, read from PostgreSQL (functions of migration 2 over the
- * store_hours rollup of migration 4). Numbers come
+ * The fleet views the REST API serves, read from PostgreSQL (functions of migrations 2 and 5 over the
+ * store_hours and store_days rollups of migrations 4 and 5). Numbers come
  * back as numbers (PostgreSQL's bigint arrives as a string from pg: converted here, once).
  */
 import type pg from 'pg';
-import { parseSeries, spearman } from './rankCorrelation.js';
+import { parseSeries, pearson, spearman } from './rankCorrelation.js';
 
 export interface FleetGateway {
   store_id: string;
@@ -54,14 +54,18 @@ export async function fleetGateways(db: pg.Pool): Promise<FleetGateway[]> {
 /**
  * Per store, Pearson and Spearman correlation of hourly footfall with hourly sales over the hours it
  * was open: the same figures as the SQL function fleet_footfall_sales_correlation (the tests compare
- * them), computed faster. PostgreSQL reads the store_hours rollup once (fleet_store_series: one hash
- * aggregation) and returns per store Pearson and the two hourly series; the ranks for Spearman are
- * computed here (rankCorrelation.ts says why). Both series are aggregated from the same rows in the
- * same order, so their elements pair up hour by hour.
+ * them), computed faster. PostgreSQL returns per store its open hours' two series as text
+ * (fleet_store_day_series: the store_days rollup of migration 5 for whole days, one row per store and
+ * day, so a 90-day period reads 45,000 rows rather than a million); both coefficients are computed
+ * here (rankCorrelation.ts). The two series pair up hour by hour.
  */
 export async function footfallSalesCorrelation(db: pg.Pool | pg.ClientBase, from: Date, to: Date): Promise<StoreCorrelation[]> {
-  const { rows } = await db.query<{ store_id: string; hours: number; pearson: number | null; traffic: string; sales: string }>('SELECT * FROM fleet_store_series($1, $2)', [from, to]);
-  return rows.map((r) => ({ store_id: r.store_id, hours: r.hours, pearson: r.pearson, spearman: spearman(parseSeries(r.traffic), parseSeries(r.sales)) }));
+  const { rows } = await db.query<{ store_id: string; hours: number; traffic: string; sales: string }>('SELECT * FROM fleet_store_day_series($1, $2)', [from, to]);
+  return rows.map((r) => {
+    const traffic = parseSeries(r.traffic, r.hours);
+    const sales = parseSeries(r.sales, r.hours);
+    return { store_id: r.store_id, hours: r.hours, pearson: pearson(traffic, sales), spearman: spearman(traffic, sales) };
+  });
 }
 
 export async function conversionRanking(db: pg.Pool, from: Date, to: Date): Promise<StoreConversion[]> {

@@ -271,6 +271,129 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 5,
+    name: 'store_days: each store-day\'s open hours as text series, kept from store_hours; the fleet correlation reads it',
+    sql: `
+      -- The correlation needs every open hour's footfall and sales (Spearman ranks them), and reading
+      -- a million store_hours rows was most of its time. One row per store and UTC day holds that
+      -- day's open hours (some traffic or a transaction; store-hours whose bins were all deleted are
+      -- left out) as two comma-separated lists in hour order, footfall and sales as fleet_store_hours
+      -- gives them, paired element by element: a 90-day period reads 24 times fewer rows and appends
+      -- ready-made text. A day without open hours keeps its row with hours = 0 (the row is the lock
+      -- that orders its recomputations, below). Same byte-order store ids and (day, store) key order
+      -- as store_hours.
+      CREATE TABLE store_days (
+        day      timestamptz NOT NULL,
+        store_id text COLLATE "C" NOT NULL,
+        hours    integer     NOT NULL,
+        traffic  text        NOT NULL,
+        sales    text        NOT NULL,
+        PRIMARY KEY (day, store_id)
+      );
+      -- A store-day is recomputed from its own hours: by store, not by hour across all stores.
+      CREATE INDEX store_hours_store_hour ON store_hours (store_id, hour);
+
+      -- One store-day's open hours as store_days holds them (hours = 0 and empty lists when none).
+      CREATE FUNCTION store_day_series(p_day timestamptz, p_store text, OUT hours integer, OUT traffic text, OUT sales text)
+      LANGUAGE sql STABLE AS $fn$
+        SELECT count(*)::integer, coalesce(string_agg(h.traffic_in::text, ',' ORDER BY h.hour), ''), coalesce(string_agg(h.sales::text, ',' ORDER BY h.hour), '')
+        FROM store_hours h
+        WHERE h.store_id = p_store AND h.hour >= p_day AND h.hour < p_day + interval '1 day' AND h.bins > 0 AND (h.traffic_in > 0 OR h.transactions > 0)
+      $fn$;
+
+      -- Recomputes the store-days that a statement on store_hours touched, from store_hours itself
+      -- (a day's text cannot be patched by a difference, unlike the sums in store_hours). Two writers
+      -- touching the same store-day would each recompute it from a snapshot without the other's
+      -- uncommitted hours, and the later write would drop the other's hour. So: a store-day without a
+      -- row is inserted as computed (a concurrent insert of the same day waits for ours to commit,
+      -- then finds the row and takes the path below); an existing row is first locked, in key order,
+      -- and only then recomputed, in a new statement whose snapshot sees every writer that held the
+      -- lock before. New days are written once (no dead row version per day in a bulk load).
+      CREATE FUNCTION store_days_recompute(touched_days timestamptz[], touched_stores text[]) RETURNS void LANGUAGE plpgsql AS $fn$
+      DECLARE rest_days timestamptz[]; rest_stores text[];
+      BEGIN
+        WITH inserted AS (
+          INSERT INTO store_days (day, store_id, hours, traffic, sales)
+          SELECT t.day, t.store_id, r.hours, r.traffic, r.sales
+          FROM unnest(touched_days, touched_stores) AS t(day, store_id) CROSS JOIN LATERAL store_day_series(t.day, t.store_id) r
+          ORDER BY 1, 2
+          ON CONFLICT (day, store_id) DO NOTHING
+          RETURNING day, store_id
+        )
+        SELECT array_agg(t.day ORDER BY t.day, t.store_id), array_agg(t.store_id ORDER BY t.day, t.store_id) INTO rest_days, rest_stores
+        FROM unnest(touched_days, touched_stores) AS t(day, store_id)
+        WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.day = t.day AND i.store_id = t.store_id);
+        IF rest_days IS NULL THEN
+          RETURN;
+        END IF;
+        PERFORM 1 FROM store_days d JOIN unnest(rest_days, rest_stores) AS t(day, store_id) ON d.day = t.day AND d.store_id = t.store_id
+        ORDER BY d.day, d.store_id FOR UPDATE OF d;
+        UPDATE store_days d SET hours = r.hours, traffic = r.traffic, sales = r.sales
+        FROM unnest(rest_days, rest_stores) AS t(day, store_id) CROSS JOIN LATERAL store_day_series(t.day, t.store_id) r
+        WHERE d.day = t.day AND d.store_id = t.store_id;
+      END
+      $fn$;
+
+      CREATE FUNCTION store_days_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE days timestamptz[]; stores text[];
+      BEGIN
+        -- Every statement on store_hours fires this, mostly with no rows (ingest batches of 1-minute
+        -- bins): those return at once.
+        IF TG_OP = 'DELETE' THEN
+          SELECT array_agg(k.day ORDER BY k.day, k.store_id), array_agg(k.store_id ORDER BY k.day, k.store_id) INTO days, stores
+          FROM (SELECT DISTINCT date_trunc('day', o.hour, 'UTC') AS day, o.store_id FROM old_rows o) k;
+        ELSE
+          -- An UPDATE never moves a row to another hour or store (the rollup only adds to its sums).
+          SELECT array_agg(k.day ORDER BY k.day, k.store_id), array_agg(k.store_id ORDER BY k.day, k.store_id) INTO days, stores
+          FROM (SELECT DISTINCT date_trunc('day', n.hour, 'UTC') AS day, n.store_id FROM new_rows n) k;
+        END IF;
+        IF days IS NOT NULL THEN
+          PERFORM store_days_recompute(days, stores);
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER store_hours_store_days_insert AFTER INSERT ON store_hours REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_days_apply();
+      CREATE TRIGGER store_hours_store_days_update AFTER UPDATE ON store_hours REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_days_apply();
+      CREATE TRIGGER store_hours_store_days_delete AFTER DELETE ON store_hours REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION store_days_apply();
+      -- Backfill after the triggers (CREATE TRIGGER locks store_hours against writers until commit),
+      -- in one grouped pass rather than a lookup per day. Days with no open hour get their row when
+      -- an hour of theirs next changes.
+      INSERT INTO store_days (day, store_id, hours, traffic, sales)
+      SELECT date_trunc('day', h.hour, 'UTC'), h.store_id, count(*), string_agg(h.traffic_in::text, ',' ORDER BY h.hour), string_agg(h.sales::text, ',' ORDER BY h.hour)
+      FROM store_hours h WHERE h.bins > 0 AND (h.traffic_in > 0 OR h.transactions > 0) GROUP BY 1, 2;
+
+      -- Per store over its open hours in [p_from, p_to): their number and the two hourly series as
+      -- comma-separated text, paired element by element (both aggregated from the same rows in the
+      -- same order). Whole UTC days inside the period come from store_days; the partial days at
+      -- either end from store_hours, as two hour ranges (index range scans, disjoint: before the
+      -- first whole day, and from the end of the last one). The fleet API computes Pearson and
+      -- Spearman from the series (fleetQueries.ts); fleet_footfall_sales_correlation stays the SQL
+      -- reference.
+      CREATE FUNCTION fleet_store_day_series(p_from timestamptz, p_to timestamptz)
+      RETURNS TABLE (store_id text, hours integer, traffic text, sales text)
+      LANGUAGE sql STABLE SET work_mem = '64MB' AS $fn$
+        WITH b AS MATERIALIZED (
+          SELECT f.first_day, greatest(f.first_day, date_trunc('day', p_to, 'UTC')) AS end_day
+          FROM (SELECT CASE WHEN date_trunc('day', p_from, 'UTC') = p_from THEN p_from ELSE date_trunc('day', p_from, 'UTC') + interval '1 day' END AS first_day) f
+        ), parts AS (
+          SELECT d.store_id, d.hours, d.traffic, d.sales FROM b, store_days d WHERE d.day >= b.first_day AND d.day < b.end_day AND d.hours > 0
+          UNION ALL
+          SELECT h.store_id, 1, h.traffic_in::text, h.sales::text FROM b, store_hours h
+          WHERE h.hour >= p_from AND h.hour < least(b.first_day, p_to) AND h.bins > 0 AND (h.traffic_in > 0 OR h.transactions > 0)
+          UNION ALL
+          SELECT h.store_id, 1, h.traffic_in::text, h.sales::text FROM b, store_hours h
+          WHERE h.hour >= b.end_day AND h.hour < p_to AND h.bins > 0 AND (h.traffic_in > 0 OR h.transactions > 0)
+        )
+        SELECT p.store_id, sum(p.hours)::integer, string_agg(p.traffic, ','), string_agg(p.sales, ',')
+        FROM parts p GROUP BY p.store_id ORDER BY p.store_id
+      $fn$;
+    `,
+  },
 ];
 
 /** Every version from 1 up, none missing: a hole would mean a lost migration in a merge. */
