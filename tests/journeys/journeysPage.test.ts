@@ -3,7 +3,6 @@
  * gateway whose journey service was fed hand-made walks: the transition heat table, the funnel and the
  * top paths show the API's numbers, and nothing else.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,22 +10,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { buildServer } from '../../src/gateway/http/httpServer.js';
-import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { hashPassword } from '../../src/web/auth/passwords.js';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { buildWebBundle, hasChromium, launchChromium, noonTimeZone } from '../helpers/browser.js';
 import { tempDir, testContext } from '../helpers/gatewayHarness.js';
 import { offset, rawStoreConfig, SHOPPER, walk } from './trajectories.js';
 import type { PlanTrackSample } from '../../src/analytics/journeys/planTrack.js';
 
 const PASSWORD = 'viewer password 1';
 
-/** A fixed-offset zone where it is around noon now, so the last hour is "today" whenever the test runs. */
-function noonZone(): string {
-  const hoursAhead = (12 - new Date().getUTCHours() + 24) % 24;
-  const offset = hoursAhead > 12 ? hoursAhead - 24 : hoursAhead; // −11 … +12
-  // Etc/GMT signs are inverted: Etc/GMT-3 is UTC+3.
-  return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 
 describe.skipIf(!hasChromium())('journeys page in a browser', () => {
   let gateway: Gateway;
@@ -35,14 +26,12 @@ describe.skipIf(!hasChromium())('journeys page in a browser', () => {
   let url: string;
 
   beforeAll(async () => {
-    // The page is new: bundle the UI as it is now rather than trust an older dist/web.
-    const built = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'buildWeb.mjs')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`web build failed: ${built.stderr}`);
+    buildWebBundle(); // the page is new: never trust an older dist/web
     const dir = await tempDir('journeys-page');
     const raw = rawStoreConfig();
     gateway = await Gateway.start({
       ctx: testContext(),
-      rawConfig: { ...raw, cameras: (raw.cameras as object[]).map((c) => ({ ...c, enabled: false })), data_dir: path.join(dir, 'data'), tls: { mode: 'off' }, timezone: noonZone() },
+      rawConfig: { ...raw, cameras: (raw.cameras as object[]).map((c) => ({ ...c, enabled: false })), data_dir: path.join(dir, 'data'), tls: { mode: 'off' }, timezone: noonTimeZone() },
     });
     writeFileSync(path.join(gateway.config.data_dir, 'users.json'), JSON.stringify({ users: [{ username: 'ana', role: 'viewer', hash: await hashPassword(PASSWORD), created_at: new Date(0).toISOString() }] }));
     // Six shoppers entrance → promo → till, one a minute, all within the last hour (today in the store's zone).

@@ -4,7 +4,6 @@
  * one ends the user's session in the other and keeps the one that made it; the old password stops
  * working; a wrong current password or two different new ones are refused with a message saying so.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,9 +11,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { buildServer } from '../../src/gateway/http/httpServer.js';
-import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { hashPassword } from '../../src/web/auth/passwords.js';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { buildWebBundle, hasChromium, launchChromium } from '../helpers/browser.js';
 import { tempDir, testContext } from '../helpers/gatewayHarness.js';
 
 const OLD_PASSWORD = 'old admin password 1';
@@ -29,9 +27,7 @@ describe.skipIf(!hasChromium())('changing one’s own password in the browser', 
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    // The form is new: bundle the UI as it is now rather than trust an older dist/web.
-    const built = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'buildWeb.mjs')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`web build failed: ${built.stderr}`);
+    buildWebBundle(); // the page is new: never trust an older dist/web
     const dir = await tempDir('account-password');
     gateway = await Gateway.start({ ctx: testContext(), rawConfig: { data_dir: path.join(dir, 'data'), tls: { mode: 'off' }, cameras: [] } });
     const user = async (username: string, role: string, password: string) => ({ username, role, hash: await hashPassword(password), created_at: new Date(0).toISOString() });

@@ -5,7 +5,6 @@
  * them, and a reload shows them again. A shape the config schema refuses is refused with the reason
  * on the page; a viewer sees the plan but has no editor and the gateway refuses its save.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { buildServer } from '../../src/gateway/http/httpServer.js';
-import { PROJECT_ROOT } from '../../src/projectPaths.js';
 import { hashPassword } from '../../src/web/auth/passwords.js';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { buildWebBundle, hasChromium, launchChromium, noonTimeZone } from '../helpers/browser.js';
 import { tempDir, testContext, writeConfig } from '../helpers/gatewayHarness.js';
 
 const INSTALLER = { username: 'admin', password: 'installer password 1' };
@@ -25,13 +23,6 @@ const CALIBRATION = { image_points: [[0.1, 0.6], [0.9, 0.6], [0.95, 0.95], [0.05
 /** The plan is 12 × 9 m, without an image: the page draws a metre grid. */
 const PLAN = { width_m: 12, height_m: 9 };
 
-/** A fixed-offset zone where it is around noon now, so events of the last minutes are "today" whenever the test runs. */
-function noonZone(): string {
-  const hoursAhead = (12 - new Date().getUTCHours() + 24) % 24;
-  const offset = hoursAhead > 12 ? hoursAhead - 24 : hoursAhead; // −11 … +12
-  // Etc/GMT signs are inverted: Etc/GMT-3 is UTC+3.
-  return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 
 describe.skipIf(!hasChromium())('floor-plan page in a browser', () => {
   let gateway: Gateway;
@@ -41,15 +32,13 @@ describe.skipIf(!hasChromium())('floor-plan page in a browser', () => {
   let configFile: string;
 
   beforeAll(async () => {
-    // The page is new: bundle the UI as it is now rather than trust an older dist/web.
-    const built = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'buildWeb.mjs')], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`web build failed: ${built.stderr}`);
+    buildWebBundle(); // the page is new: never trust an older dist/web
     const dir = await tempDir('plan-page');
     configFile = path.join(dir, 'gateway.yaml');
     await writeConfig(configFile, {
       data_dir: path.join(dir, 'data'),
       tls: { mode: 'off' },
-      timezone: noonZone(),
+      timezone: noonTimeZone(),
       floor_plan: PLAN,
       cameras: [{ id: 'door', source: { kind: 'rtsp', url: 'rtsp://127.0.0.1:1/none' }, calibration: CALIBRATION }],
     });
