@@ -8,7 +8,7 @@
  * cannot deadlock each other.
  */
 import { createHash } from 'node:crypto';
-import { classifyMessage, type Classified, type EventBody, type JourneysBody, type KpiBody, type TimeWindow, DEFAULT_TIME_WINDOW } from './incomingMessage.js';
+import { classifyMessage, type AnnotationBody, type Classified, type EventBody, type JourneysBody, type KpiBody, type TimeWindow, DEFAULT_TIME_WINDOW } from './incomingMessage.js';
 
 export interface ReceivedMessage {
   topic: string;
@@ -66,6 +66,21 @@ export interface JourneyRow {
   report: JourneysBody['journeys'];
 }
 
+/**
+ * A change annotation, keyed by store, gateway, source (the gateway's database) and id. `deleted`
+ * rows are tombstones: they win over the annotation whatever order the two arrive in.
+ */
+export interface AnnotationRow {
+  storeId: string;
+  gatewayId: string;
+  source: string;
+  id: number;
+  key: string;
+  seq: number;
+  queuedAt: Date;
+  annotation: AnnotationBody;
+}
+
 export interface StatusRow {
   storeId: string;
   gatewayId: string;
@@ -97,6 +112,10 @@ export interface BatchPlan {
   events: EventRow[];
   kpiBins: KpiRow[];
   journeyBins: JourneyRow[];
+  /** Annotations to insert (never replace: the gateway does not edit them). */
+  annotations: AnnotationRow[];
+  /** Tombstones: annotations removed on their gateway. */
+  annotationTombstones: AnnotationRow[];
   statuses: StatusRow[];
   activity: ActivityRow[];
   deadLetters: DeadLetterRow[];
@@ -113,6 +132,7 @@ export function planBatch(messages: readonly ReceivedMessage[], topicRoot: strin
   const events = new Map<string, EventRow>();
   const kpiBins = new Map<string, KpiRow>();
   const journeyBins = new Map<string, JourneyRow>();
+  const annotations = new Map<string, AnnotationRow>();
   const statuses = new Map<string, StatusRow>();
   const activity = new Map<string, ActivityRow>();
   const deadLetters = new Map<string, DeadLetterRow>();
@@ -162,6 +182,17 @@ export function planBatch(messages: readonly ReceivedMessage[], topicRoot: strin
       }
       continue;
     }
+    if (m.kind === 'annotation') {
+      // One row per annotation per batch (an upsert may not touch a row twice): a tombstone replaces
+      // the annotation it removes, a re-delivery changes nothing.
+      const a = m.annotation;
+      const id = `${gatewayKey(m)}\u0000${a.source}\u0000${a.id}`;
+      const seen = annotations.get(id);
+      if (!seen || (a.deleted && !seen.annotation.deleted)) {
+        annotations.set(id, { storeId: m.storeId, gatewayId: m.gatewayId, source: a.source, id: a.id, key: m.key, seq: m.seq, queuedAt: m.queuedAt, annotation: a });
+      }
+      continue;
+    }
     const binId = `${gatewayKey(m)}\u0000${m.bin.bin}\u0000${m.from.getTime()}`;
     const seen = kpiBins.get(binId);
     if (!seen || seen.revision < m.bin.revision) {
@@ -190,12 +221,16 @@ export function planBatch(messages: readonly ReceivedMessage[], topicRoot: strin
     events: [...events.values()].sort((a, b) => compareStrings(a.key, b.key)),
     kpiBins: [...kpiBins.values()].sort((a, b) => byGateway(a, b) || compareStrings(a.binSize, b.binSize) || a.from.getTime() - b.from.getTime()),
     journeyBins: [...journeyBins.values()].sort((a, b) => byGateway(a, b) || compareStrings(a.binSize, b.binSize) || a.from.getTime() - b.from.getTime()),
+    annotations: sortedAnnotations([...annotations.values()].filter((a) => !a.annotation.deleted)),
+    annotationTombstones: sortedAnnotations([...annotations.values()].filter((a) => a.annotation.deleted)),
     statuses: [...statuses.values()].sort(byGateway),
     activity: [...activity.values()].sort(byGateway),
     deadLetters: [...deadLetters.values()].sort((a, b) => Buffer.compare(a.digest, b.digest)),
     received: messages.length,
   };
 }
+
+const sortedAnnotations = (rows: AnnotationRow[]): AnnotationRow[] => rows.sort((a, b) => byGateway(a, b) || compareStrings(a.source, b.source) || a.id - b.id);
 
 export function deadLetterRow(received: ReceivedMessage, reason: string): DeadLetterRow {
   const payload = Buffer.from(received.payload);
@@ -208,7 +243,7 @@ export function deadLetterRow(received: ReceivedMessage, reason: string): DeadLe
 
 /** A plan that only records `rows` as dead letters (messages the database itself refused). */
 export function deadLetterPlan(rows: DeadLetterRow[]): BatchPlan {
-  return { events: [], kpiBins: [], journeyBins: [], statuses: [], activity: [], deadLetters: rows, received: rows.length };
+  return { events: [], kpiBins: [], journeyBins: [], annotations: [], annotationTombstones: [], statuses: [], activity: [], deadLetters: rows, received: rows.length };
 }
 
 /** First instants (UTC) of the months the plan's rows fall into, per partitioned table. */

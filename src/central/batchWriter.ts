@@ -12,6 +12,8 @@ export interface WriteResult {
   /** KPI bins inserted or replaced by a higher revision. */
   binsWritten: number;
   journeyBinsInserted: number;
+  /** Annotations inserted plus annotations marked deleted by a tombstone. */
+  annotationsWritten: number;
   statusesApplied: number;
   /** Deliveries of refused messages recorded (a bad message sent twice counts twice). */
   deadLetters: number;
@@ -52,6 +54,27 @@ const INSERT_JOURNEY_BINS = `
          queued_at timestamptz, journeys integer, report jsonb)
   ON CONFLICT (store_id, gateway_id, bin_size, bin_from) DO NOTHING`;
 
+// The gateway never edits an annotation: a re-delivery, or an annotation whose tombstone came first,
+// changes nothing.
+const INSERT_ANNOTATIONS = `
+  INSERT INTO annotations (store_id, gateway_id, source, annotation_id, ts, text, subject, created_at, key, seq, queued_at)
+  SELECT store_id, gateway_id, source, annotation_id, ts, text, subject, created_at, key, seq, queued_at
+  FROM jsonb_to_recordset($1::jsonb)
+    AS r(store_id text, gateway_id text, source text, annotation_id bigint, ts timestamptz, text text, subject text, created_at timestamptz,
+         key text, seq bigint, queued_at timestamptz)
+  ON CONFLICT (store_id, gateway_id, source, annotation_id) DO NOTHING`;
+
+// A tombstone clears the note and keeps the first removal time (a re-delivery changes nothing).
+const UPSERT_ANNOTATION_TOMBSTONES = `
+  INSERT INTO annotations (store_id, gateway_id, source, annotation_id, deleted_at, key, seq, queued_at)
+  SELECT store_id, gateway_id, source, annotation_id, deleted_at, key, seq, queued_at
+  FROM jsonb_to_recordset($1::jsonb)
+    AS r(store_id text, gateway_id text, source text, annotation_id bigint, deleted_at timestamptz, key text, seq bigint, queued_at timestamptz)
+  ON CONFLICT (store_id, gateway_id, source, annotation_id) DO UPDATE SET
+    ts = NULL, text = NULL, subject = NULL, created_at = NULL, deleted_at = EXCLUDED.deleted_at,
+    key = EXCLUDED.key, seq = EXCLUDED.seq, queued_at = EXCLUDED.queued_at, ingested_at = now()
+  WHERE annotations.deleted_at IS NULL`;
+
 const UPSERT_ACTIVITY = `
   INSERT INTO gateways (store_id, gateway_id, last_seq, last_queued_at, last_message_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[])
@@ -80,7 +103,7 @@ export async function writeBatch(client: pg.ClientBase, plan: BatchPlan, partiti
     ...(await partitions.ensure(client, 'kpi_bins', months.kpiBins)),
     ...(await partitions.ensure(client, 'journey_bins', months.journeyBins)),
   ];
-  const result: WriteResult = { eventsInserted: 0, binsWritten: 0, journeyBinsInserted: 0, statusesApplied: 0, deadLetters: plan.deadLetters.reduce((sum, d) => sum + d.deliveries, 0), partitionsCreated };
+  const result: WriteResult = { eventsInserted: 0, binsWritten: 0, journeyBinsInserted: 0, annotationsWritten: 0, statusesApplied: 0, deadLetters: plan.deadLetters.reduce((sum, d) => sum + d.deliveries, 0), partitionsCreated };
   await client.query('BEGIN');
   try {
     if (plan.events.length > 0) {
@@ -131,6 +154,27 @@ export async function writeBatch(client: pg.ClientBase, plan: BatchPlan, partiti
         report: j.report,
       }));
       result.journeyBinsInserted = (await client.query(INSERT_JOURNEY_BINS, [JSON.stringify(rows)])).rowCount ?? 0;
+    }
+    if (plan.annotationTombstones.length > 0) {
+      const rows = plan.annotationTombstones.map((t) => ({
+        store_id: t.storeId,
+        gateway_id: t.gatewayId,
+        source: t.source,
+        annotation_id: t.id,
+        deleted_at: t.annotation.deleted ? t.annotation.deleted_at : null,
+        key: t.key,
+        seq: t.seq,
+        queued_at: t.queuedAt,
+      }));
+      result.annotationsWritten += (await client.query(UPSERT_ANNOTATION_TOMBSTONES, [JSON.stringify(rows)])).rowCount ?? 0;
+    }
+    if (plan.annotations.length > 0) {
+      const rows = plan.annotations.flatMap(({ annotation: a, ...r }) =>
+        a.deleted
+          ? []
+          : [{ store_id: r.storeId, gateway_id: r.gatewayId, source: r.source, annotation_id: r.id, ts: a.time, text: a.text, subject: a.subject, created_at: a.created_at, key: r.key, seq: r.seq, queued_at: r.queuedAt }],
+      );
+      result.annotationsWritten += (await client.query(INSERT_ANNOTATIONS, [JSON.stringify(rows)])).rowCount ?? 0;
     }
     if (plan.activity.length > 0) {
       const a = plan.activity;

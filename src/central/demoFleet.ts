@@ -10,18 +10,22 @@
  * Two gateways misbehave so that the dashboard has something to point at: the last one loses its
  * connection after the history (the broker publishes its will: offline, connection lost), the one
  * before it delivers 15 minutes late (an outbox catching up: a delivery lag of 15 minutes).
+ * Every other well-behaved gateway recorded a change six days ago ("Promo start: end-cap display",
+ * an annotation) after which its footfall is a fifth higher, for the dashboard's before/after.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { KpiBin } from '../kpi/kpiEngine.js';
 import { seededRandom } from '../common/seededRandom.js';
-import { envelope, kpiMessage, topicPrefix, type OutboxMessage } from '../upstream/messages.js';
+import { annotationMessage, envelope, kpiMessage, topicPrefix, type OutboxMessage } from '../upstream/messages.js';
 import { simulatedFleet, simulateGateway, type SimulatedGateway } from './fleetSimulation.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 /** How late the lagging gateway delivers. */
 export const DEMO_LAG_MS = 15 * MINUTE;
+/** The demo's change: its annotation text, and how much footfall rises after it. */
+export const DEMO_CHANGE = { text: 'Promo start: end-cap display', subject: 'zone:promo', lift: 1.2, daysAgo: 6 } as const;
 
 export interface DemoFleetOptions {
   brokerUrl: string;
@@ -93,8 +97,15 @@ export class DemoFleet {
       const liveStart = g.role === 'lagging' ? hourStart - HOUR : hourStart;
       this.nextChunk(g, i, liveStart);
       const template = g.live.find((d) => d.message.kind === 'kpi')!.message.body as { kpis: KpiBin };
-      const history = historyBins(g.gw, template.kpis, liveStart - this.options.historyDays * 24 * HOUR, liveStart, 1 + i);
+      const changed = g.role === 'normal' && i % 2 === 0;
+      const changeAt = hourStart - DEMO_CHANGE.daysAgo * 24 * HOUR + 30 * MINUTE;
+      const history = historyBins(g.gw, template.kpis, liveStart - this.options.historyDays * 24 * HOUR, liveStart, 1 + i, changed ? { at: changeAt + 30 * MINUTE, factor: DEMO_CHANGE.lift } : undefined);
       await Promise.all(history.map((m) => this.publish(g, `${prefix}/${m.topic}`, m, dueAt(m))));
+      if (changed) {
+        const note = { id: 1, ts: changeAt, text: DEMO_CHANGE.text, subject: DEMO_CHANGE.subject, created_by: null, created_at: changeAt };
+        const m = annotationMessage(note, g.gw);
+        await this.publish(g, `${prefix}/${m.topic}`, m, changeAt);
+      }
       if (g.role === 'lost') {
         // It loses its connection. (Its will carries the time of its connection, older than the
         // online status it published after: central keeps the newer state, so the status that
@@ -180,8 +191,9 @@ export class DemoFleet {
  * Hourly KPI bins of [from, to) for one gateway, made directly: footfall with a daily shape (closed
  * at night, busiest in the afternoon) and a store-specific level, each visitor buying with a store-
  * specific probability. Everything else in a bin is the template's (a bin the KPI engine made).
+ * `lift`: footfall multiplied by `factor` from `at` on (the demo's change).
  */
-export function historyBins(gw: SimulatedGateway, template: KpiBin, from: number, to: number, seed: number): OutboxMessage[] {
+export function historyBins(gw: SimulatedGateway, template: KpiBin, from: number, to: number, seed: number, lift?: { at: number; factor: number }): OutboxMessage[] {
   const random = seededRandom(seed);
   const level = 20 + random() * 40;
   const buyRate = 0.15 + random() * 0.2;
@@ -190,7 +202,7 @@ export function historyBins(gw: SimulatedGateway, template: KpiBin, from: number
   for (let at = from; at < to; at += HOUR) {
     const hourOfDay = new Date(at).getUTCHours();
     const shape = hourOfDay < 7 || hourOfDay >= 20 ? 0 : Math.sin(((hourOfDay - 7) / 13) * Math.PI);
-    const visitors = Math.round(level * shape * (0.7 + random() * 0.6));
+    const visitors = Math.round(level * shape * (0.7 + random() * 0.6) * (lift && at >= lift.at ? lift.factor : 1));
     let transactions = 0;
     let sales = 0;
     for (let v = 0; v < visitors; v++) {

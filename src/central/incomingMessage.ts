@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isValidTimeZone } from '../kpi/timeBins.js';
+import { ANNOTATION_SUBJECT, MAX_ANNOTATION_TEXT } from '../store/annotationStore.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 const count = z.number().int().min(0);
@@ -100,6 +101,29 @@ const journeysData = z
   })
   .strict();
 
+// Change annotations (topic annotations): the gateway's own rules for text and subject, so central
+// holds nothing a gateway would have refused. A removal is a tombstone with the same id and source.
+const annotationId = { id: z.number().int().min(1), source: z.string().min(1).max(64) };
+const annotationData = z.discriminatedUnion('deleted', [
+  z
+    .object({
+      ...annotationId,
+      deleted: z.literal(false),
+      time: isoTime,
+      ts: z.number().int(),
+      text: z
+        .string()
+        .min(1)
+        .max(MAX_ANNOTATION_TEXT)
+        .refine((t) => ![...t].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), 'must be one line without control characters'),
+      subject: z.string().regex(ANNOTATION_SUBJECT, 'not store, zone:NAME, line:NAME or camera:ID').nullable(),
+      created_at: isoTime,
+    })
+    .strict()
+    .refine((a) => Date.parse(a.time) === a.ts, { message: 'time and ts disagree', path: ['ts'] }),
+  z.object({ ...annotationId, deleted: z.literal(true), deleted_at: isoTime }).strict(),
+]);
+
 const envelopeCommon = {
   v: z.literal(1),
   key: z.string().min(1).max(500),
@@ -112,6 +136,7 @@ const envelopeSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelopeCommon, kind: z.literal('event'), data: eventData }).strict(),
   z.object({ ...envelopeCommon, kind: z.enum(['metrics', 'kpi']), data: kpiData }).strict(),
   z.object({ ...envelopeCommon, kind: z.literal('journeys'), data: journeysData }).strict(),
+  z.object({ ...envelopeCommon, kind: z.literal('annotation'), data: annotationData }).strict(),
 ]);
 
 const statusSchema = z
@@ -129,6 +154,7 @@ export type EventBody = z.infer<typeof eventData>;
 export type KpiBody = z.infer<typeof kpiData>;
 export type BinSize = KpiBody['bin'];
 export type JourneysBody = z.infer<typeof journeysData>;
+export type AnnotationBody = z.infer<typeof annotationData>;
 
 interface Origin {
   storeId: string;
@@ -145,6 +171,7 @@ export type IncomingMessage =
   | (DataOrigin & { kind: 'event'; time: Date; event: EventBody })
   | (DataOrigin & { kind: 'kpi'; from: Date; to: Date; bin: KpiBody })
   | (DataOrigin & { kind: 'journeys'; from: Date; to: Date; report: JourneysBody })
+  | (DataOrigin & { kind: 'annotation'; annotation: AnnotationBody })
   | (Origin & { kind: 'status'; state: 'online' | 'offline'; reason: string | undefined; at: Date });
 
 export type Classified = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
@@ -158,6 +185,9 @@ export interface TimeWindow {
 }
 
 export const DEFAULT_TIME_WINDOW: TimeWindow = { earliest: Date.UTC(2020, 0, 1), maxFutureMs: 2 * 86_400_000 };
+
+/** An annotation's time is typed by a person and may announce a planned change ("promo starts Monday"). */
+const ANNOTATION_MAX_AHEAD_MS = 366 * 86_400_000;
 
 interface TopicParts extends Origin {
   /** Below storepulse/v1/<store>/<gateway>/. */
@@ -223,6 +253,7 @@ export function classifyMessage(topic: string, payload: Uint8Array, topicRoot: s
     if (bad) return { ok: false, reason: bad };
     return { ok: true, message: { ...origin, kind: 'journeys', from, to, report: m.data } };
   }
+  if (m.kind === 'annotation') return classifyAnnotation(parts, origin, m.data, now, window);
   const expectedTopic = m.data.bin === '1m' ? 'metrics/1m' : `kpis/${m.data.bin}`;
   const expectedKind = m.data.bin === '1m' ? 'metrics' : 'kpi';
   if (parts.rest !== expectedTopic || m.kind !== expectedKind) return { ok: false, reason: `a ${m.kind} ${m.data.bin} bin on topic …/${parts.rest}` };
@@ -232,6 +263,17 @@ export function classifyMessage(topic: string, payload: Uint8Array, topicRoot: s
   const bad = checkTime('bin start', from.getTime(), now, window);
   if (bad) return { ok: false, reason: bad };
   return { ok: true, message: { ...origin, kind: 'kpi', from, to, bin: m.data } };
+}
+
+function classifyAnnotation(parts: TopicParts, origin: DataOrigin, a: AnnotationBody, now: number, window: TimeWindow): Classified {
+  if (parts.rest !== 'annotations') return { ok: false, reason: `an annotation on topic …/${parts.rest}` };
+  // The moment of a removal or a creation is the gateway's clock: the usual window. The annotated
+  // time is a person's choice: a planned change may lie up to a year ahead.
+  const bad = a.deleted
+    ? checkTime('deleted_at', Date.parse(a.deleted_at), now, window)
+    : (checkTime('created_at', Date.parse(a.created_at), now, window) ?? checkTime('annotation time', a.ts, now, { ...window, maxFutureMs: ANNOTATION_MAX_AHEAD_MS }));
+  if (bad) return { ok: false, reason: bad };
+  return { ok: true, message: { ...origin, kind: 'annotation', annotation: a } };
 }
 
 function classifyStatus(parts: TopicParts, json: unknown, now: number, window: TimeWindow): Classified {

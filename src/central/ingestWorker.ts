@@ -274,6 +274,7 @@ export class IngestWorker {
     m.stored.inc({ table: 'events' }, result.eventsInserted);
     m.stored.inc({ table: 'kpi_bins' }, result.binsWritten);
     m.stored.inc({ table: 'journey_bins' }, result.journeyBinsInserted);
+    m.stored.inc({ table: 'annotations' }, result.annotationsWritten);
     m.stored.inc({ table: 'gateways' }, result.statusesApplied);
     m.deadLetters.inc(result.deadLetters);
     m.partitionsCreated.inc(result.partitionsCreated.length);

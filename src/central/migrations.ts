@@ -394,6 +394,38 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 6,
+    name: 'change annotations (topic annotations) from the gateways, with tombstones',
+    sql: `
+      -- Operational notes a gateway's users wrote ("display moved", "promo start"), for before/after
+      -- comparisons across stores (fleet impact API). Keyed as the gateway numbers them: per gateway
+      -- and per database file (source; a replaced file numbers from 1 again). Not partitioned: a
+      -- handful of rows per store and month.
+      -- A removal on the gateway arrives as a tombstone: the row stays, with deleted_at set and the
+      -- note's content cleared (deleted means central no longer holds what it said), so that the
+      -- annotation arriving after its tombstone (two workers, two batches) cannot bring it back.
+      CREATE TABLE annotations (
+        store_id      text        NOT NULL,
+        gateway_id    text        NOT NULL,
+        source        text        NOT NULL,
+        annotation_id bigint      NOT NULL,
+        ts            timestamptz,
+        text          text,
+        subject       text,
+        created_at    timestamptz,
+        deleted_at    timestamptz,
+        key           text        NOT NULL,
+        seq           bigint      NOT NULL,
+        queued_at     timestamptz NOT NULL,
+        ingested_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (store_id, gateway_id, source, annotation_id),
+        CHECK (deleted_at IS NOT NULL OR (ts IS NOT NULL AND text IS NOT NULL AND created_at IS NOT NULL))
+      );
+      -- The impact API and the dashboard look annotations up by time.
+      CREATE INDEX annotations_live_ts ON annotations (ts) WHERE deleted_at IS NULL;
+    `,
+  },
 ];
 
 /** Every version from 1 up, none missing: a hole would mean a lost migration in a merge. */

@@ -1,10 +1,20 @@
 /**
  * Change annotations in the gateway's SQLite file: short operational notes on the time axis
  * ("display moved to the end-cap", "promo start"), optionally about a zone or a line, that the
- * dashboards show and the impact analysis is asked about. They stay on the box (nothing upstream)
- * and retention leaves them alone: a handful of rows a month.
+ * dashboards show and the impact analysis is asked about. Retention leaves them alone: a handful of
+ * rows a month.
+ *
+ * Upstream: given an outbox, each one added is queued for central (topic `annotations`) in the
+ * transaction that stores it, and each one removed queues a tombstone, so central's copy follows the
+ * gateway's through outages (store-and-forward). What goes up is the id, time, text, subject and
+ * creation time; `created_by` never leaves the box (upstream/messages.ts).
  */
-import type { Db } from './database.js';
+import { annotationMessage, annotationTombstone, type GatewayIdentity } from '../upstream/messages.js';
+import { getMeta, setMeta, type Db } from './database.js';
+
+/** Meta key set once the annotations that predate upstream publishing have been queued. */
+const EARLIER_ONES_QUEUED = 'annotations_queued_upstream_at';
+import type { Outbox } from './outbox.js';
 
 export const MAX_ANNOTATION_TEXT = 500;
 /** store, zone:NAME, line:NAME, camera:ID — optionally zone:CAMERA/NAME. */
@@ -51,18 +61,33 @@ interface Row {
   created_at: number;
 }
 
+/** Where added and removed annotations are queued for central (the gateway's outbox and identity). */
+export interface AnnotationUpstream {
+  outbox: Outbox;
+  identity: () => GatewayIdentity;
+}
+
 export class AnnotationStore {
-  constructor(private readonly db: Db) {}
+  /** Without `upstream` (the CLI, tests of the table itself) nothing is queued. */
+  constructor(
+    private readonly db: Db,
+    private readonly upstream?: AnnotationUpstream,
+  ) {}
 
   add(a: NewAnnotation, now: number): Annotation {
     const problems = annotationProblems(a);
     if (problems.length) throw new AnnotationError(problems.join('; '));
     const text = a.text.trim();
-    const id = Number(
-      this.db.prepare('INSERT INTO annotations (ts, text, subject, created_by, created_at) VALUES (?, ?, ?, ?, ?)').run(a.ts, text, a.subject ?? null, a.createdBy ?? null, now)
-        .lastInsertRowid,
-    );
-    return { id, ts: a.ts, text, subject: a.subject ?? null, created_by: a.createdBy ?? null, created_at: now };
+    // One transaction: the annotation and its upstream message are stored together or not at all.
+    return this.db.transaction((): Annotation => {
+      const id = Number(
+        this.db.prepare('INSERT INTO annotations (ts, text, subject, created_by, created_at) VALUES (?, ?, ?, ?, ?)').run(a.ts, text, a.subject ?? null, a.createdBy ?? null, now)
+          .lastInsertRowid,
+      );
+      const annotation: Annotation = { id, ts: a.ts, text, subject: a.subject ?? null, created_by: a.createdBy ?? null, created_at: now };
+      if (this.upstream) this.upstream.outbox.enqueue(annotationMessage(annotation, this.upstream.identity()), now);
+      return annotation;
+    })();
   }
 
   /** Annotations with from ≤ ts < to, oldest first; `subject` also keeps the store-wide ones (no subject). */
@@ -74,7 +99,31 @@ export class AnnotationStore {
       .all({ from: q.from, to: q.to, subject: q.subject ?? null, store: 'store', limit: q.limit ?? -1 }) as Row[];
   }
 
-  remove(id: number): boolean {
-    return this.db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0;
+  /**
+   * Queues, once per database, the annotations written before they were sent upstream (a gateway
+   * upgraded from a version that kept them on the box), so central's before/after sees the store's
+   * past changes too. Returns how many were queued; later calls queue nothing (central ignores a
+   * repeat anyway: it keys annotations by store, gateway, source and id).
+   */
+  queueEarlierOnes(now: number): number {
+    if (!this.upstream) return 0;
+    const upstream = this.upstream;
+    return this.db.transaction((): number => {
+      if (getMeta(this.db, EARLIER_ONES_QUEUED) !== undefined) return 0;
+      const rows = this.db.prepare('SELECT id, ts, text, subject, created_by, created_at FROM annotations ORDER BY id').all() as Row[];
+      for (const a of rows) upstream.outbox.enqueue(annotationMessage(a, upstream.identity()), now);
+      setMeta(this.db, EARLIER_ONES_QUEUED, String(now));
+      return rows.length;
+    })();
+  }
+
+  /** `now` (the gateway's clock) dates the tombstone sent upstream. */
+  remove(id: number, now: number = Date.now()): boolean {
+    return this.db.transaction((): boolean => {
+      const removed = this.db.prepare('DELETE FROM annotations WHERE id = ?').run(id).changes > 0;
+      // Only a removal that happened is announced: a repeated DELETE queues nothing.
+      if (removed && this.upstream) this.upstream.outbox.enqueue(annotationTombstone(id, now, this.upstream.identity()), now);
+      return removed;
+    })();
   }
 }

@@ -12,6 +12,7 @@ import { entranceRefOf, planKpiSettingsOf } from '../kpi/entranceConfig.js';
 import type { KpiSettings } from '../kpi/kpiEngine.js';
 import { eventMessage, type GatewayIdentity } from '../upstream/messages.js';
 import { MqttUplink, type UplinkStatus } from '../upstream/mqttUplink.js';
+import { AnnotationStore } from './annotationStore.js';
 import { getMeta, openDatabase, usedBytes, type Db } from './database.js';
 import { DeadLetters } from './deadLetters.js';
 import { EventStore } from './eventStore.js';
@@ -86,6 +87,7 @@ export class DataStore {
     });
     this.recorder = new KpiRecorder(db, { ctx, events: this.events, outbox: this.outbox, settings: () => kpiSettings(config()), identity: () => this.identity() });
     this.events.onCommitted(() => this.uplink?.wake());
+    new AnnotationStore(db, { outbox: this.outbox, identity: () => this.identity() }).queueEarlierOnes(ctx.now());
   }
 
   static open(options: DataStoreOptions): DataStore {

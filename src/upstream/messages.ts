@@ -8,10 +8,11 @@ import type { StoreEvent } from '../kpi/events.js';
 import type { KpiBin } from '../kpi/kpiEngine.js';
 import type { BinSize } from '../kpi/timeBins.js';
 import type { JourneyReport } from '../analytics/journeys/journeyAggregate.js';
+import type { Annotation } from '../store/annotationStore.js';
 
 export const TOPIC_VERSION = 'v1';
 
-export type MessageKind = 'event' | 'metrics' | 'kpi' | 'journeys';
+export type MessageKind = 'event' | 'metrics' | 'kpi' | 'journeys' | 'annotation';
 
 export interface OutboxMessage {
   key: string;
@@ -68,6 +69,46 @@ export function journeysMessage(size: BinSize, bin: { from: number; to: number; 
     kind: 'journeys',
     topic: `journeys/${size}`,
     body: { bin: size, from: new Date(bin.from).toISOString(), to: new Date(bin.to).toISOString(), time_zone: timeZone, journeys: bin.report },
+  };
+}
+
+/**
+ * Change annotations ("display moved", "promo start") go to central so that head office can compare
+ * stores before and after a change. `source` is the first 8 characters of the database id: the
+ * gateway numbers its annotations (AUTOINCREMENT: a removed id is never given again), but a replaced
+ * SQLite file starts again at 1, so central keys an annotation by store, gateway, source and id. Who wrote it (`created_by`, a user or token name)
+ * stays on the gateway.
+ */
+const annotationKey = (annotationId: number, id: GatewayIdentity): string => `${id.gatewayId}:${id.databaseId.slice(0, 8)}:a${annotationId}`;
+
+export function annotationMessage(a: Annotation, id: GatewayIdentity): OutboxMessage {
+  return {
+    key: annotationKey(a.id, id),
+    kind: 'annotation',
+    topic: 'annotations',
+    body: {
+      id: a.id,
+      source: id.databaseId.slice(0, 8),
+      deleted: false,
+      time: new Date(a.ts).toISOString(),
+      ts: a.ts,
+      text: a.text,
+      subject: a.subject,
+      created_at: new Date(a.created_at).toISOString(),
+    },
+  };
+}
+
+/**
+ * An annotation removed on the gateway. Its own key (not the annotation's): the outbox ignores a key
+ * it already holds, and the annotation may still be waiting there when it is removed.
+ */
+export function annotationTombstone(annotationId: number, deletedAt: number, id: GatewayIdentity): OutboxMessage {
+  return {
+    key: `${annotationKey(annotationId, id)}:deleted`,
+    kind: 'annotation',
+    topic: 'annotations',
+    body: { id: annotationId, source: id.databaseId.slice(0, 8), deleted: true, deleted_at: new Date(deletedAt).toISOString() },
   };
 }
 

@@ -3,7 +3,8 @@
  * uplink) publish while two `storepulse central` worker processes share the subscription; workers
  * are killed with SIGKILL ten times mid-stream (and restarted under the same client id, as systemd does) while
  * the other keeps going, and the broker is restarted. Afterwards every message the gateways sent is
- * in PostgreSQL once — none lost, none twice — with each KPI bin at its highest revision.
+ * in PostgreSQL once — none lost, none twice — with each KPI bin at its highest revision, and each
+ * change annotation present, or cleared by its tombstone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { tempDir, until } from '../helpers/gatewayHarness.js';
 import { freePort, hasMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { useMosquitto } from '../helpers/mosquittoSuite.js';
 import { postgresUnavailable, usePostgres } from '../helpers/postgres.js';
+import { withAnnotations } from './annotationStream.js';
 import { rawWorkerConfig, sql, tableCounts } from './centralHarness.js';
 
 const GATEWAYS = 3;
@@ -173,6 +175,19 @@ describe.skipIf(postgresUnavailable() !== undefined || !hasMosquitto())('central
       const [binned] = await sql<{ people: string }>(databaseUrl, 'SELECT sum(traffic_in) AS people FROM kpi_bins WHERE store_id = $1', [gw.storeId]);
       expect(Number(footfall!.people)).toBe(Number(binned!.people));
       expect(Number(binned!.people)).toBe([...traffic.finalBins.values()].reduce((s, b) => s + b.trafficIn, 0));
+    }
+    for (const { gw, traffic } of expected) {
+      const { live, removed } = withAnnotations(gw, traffic.messages, START);
+      const notes = await sql<{ annotation_id: string; deleted: boolean; text: string | null }>(
+        databaseUrl,
+        'SELECT annotation_id, deleted_at IS NOT NULL AS deleted, text FROM annotations WHERE gateway_id = $1 ORDER BY annotation_id',
+        [gw.gatewayId],
+      );
+      expect(live.length).toBeGreaterThan(10);
+      expect(removed.length).toBeGreaterThan(5);
+      expect(notes.filter((n) => !n.deleted).map((n) => Number(n.annotation_id)), `annotations of ${gw.gatewayId}`).toEqual(live);
+      expect(notes.filter((n) => n.deleted).map((n) => Number(n.annotation_id)), `tombstones of ${gw.gatewayId}`).toEqual(removed);
+      expect(notes.filter((n) => n.deleted && n.text !== null)).toEqual([]);
     }
     expect(await tableCounts(databaseUrl)).toEqual({ events: totalEvents, kpi_bins: totalBins, dead_letters: 0, gateways: GATEWAYS });
     const migrations = await sql<{ version: number }>(databaseUrl, 'SELECT version FROM schema_migrations ORDER BY version');

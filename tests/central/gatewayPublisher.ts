@@ -1,7 +1,8 @@
 /**
  * One simulated gateway as its own process, for the central exactly-once test: the simulated store's
  * messages go through the gateway's real store-and-forward path (the SQLite outbox and the MQTT
- * uplink with its reconnection), enqueued a few at a time as a live gateway would. Prints one JSON
+ * uplink with its reconnection), with change annotations and their tombstones among them
+ * (annotationStream.ts), enqueued a few at a time as a live gateway would. Prints one JSON
  * line when the broker has acknowledged everything, then exits.
  *
  *   node --import tsx tests/central/gatewayPublisher.ts BROKER_URL DATA_DIR INDEX SEED MINUTES START_MS
@@ -13,10 +14,12 @@ import { createMetrics } from '../../src/gateway/metrics.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { MqttUplink } from '../../src/upstream/mqttUplink.js';
+import { withAnnotations } from './annotationStream.js';
 
 const [brokerUrl, dataDir, index, seed, minutes, start] = process.argv.slice(2);
 const gw = simulatedFleet(Number(index))[Number(index) - 1]!;
 const traffic = simulateGateway(gw, { start: Number(start), minutes: Number(minutes), seed: Number(seed), reviseEvery: 5 });
+const stream = withAnnotations(gw, traffic.messages, Number(start)).messages;
 
 const db = openDatabase(path.join(dataDir!, `${gw.gatewayId}.db`));
 const outbox = new Outbox(db);
@@ -38,18 +41,18 @@ const uplink = new MqttUplink(
 );
 uplink.start();
 
-const enqueue = db.transaction((chunk: typeof traffic.messages) => {
+const enqueue = db.transaction((chunk: typeof stream) => {
   for (const message of chunk) outbox.enqueue(message, Date.now());
 });
 // Pacing: a few messages at a time, so that the stream lasts while the test kills workers.
 const CHUNK = Number(process.env.PUBLISH_CHUNK ?? 25);
 const PAUSE_MS = Number(process.env.PUBLISH_PAUSE_MS ?? 40);
-for (let i = 0; i < traffic.messages.length; i += CHUNK) {
-  enqueue(traffic.messages.slice(i, i + CHUNK));
+for (let i = 0; i < stream.length; i += CHUNK) {
+  enqueue(stream.slice(i, i + CHUNK));
   uplink.wake();
   await new Promise((r) => setTimeout(r, PAUSE_MS));
 }
 while (outbox.backlog().count > 0) await new Promise((r) => setTimeout(r, 100));
 await uplink.stop();
 db.close();
-process.stdout.write(`${JSON.stringify({ gateway: gw.gatewayId, messages: traffic.messages.length, events: traffic.events, kpiBins: traffic.kpiBins })}\n`);
+process.stdout.write(`${JSON.stringify({ gateway: gw.gatewayId, messages: stream.length, events: traffic.events, kpiBins: traffic.kpiBins })}\n`);

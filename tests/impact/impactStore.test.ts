@@ -40,6 +40,31 @@ describe('annotation store', () => {
     db.close();
   });
 
+  it('queues the annotations an older gateway kept on the box for central once, on the first start that publishes them', async () => {
+    const dir = await tempDir('annotations-upgrade');
+    const t = Date.parse('2026-03-14T08:00:00+01:00');
+    // As an older version wrote them: stored, never queued upstream.
+    const db = openDatabase(path.join(dir, 'storepulse.db'));
+    new AnnotationStore(db).add({ ts: t, text: 'display moved', subject: 'zone:promo', createdBy: 'token:analyst' }, t);
+    new AnnotationStore(db).add({ ts: t + DAY, text: 'spring sale starts' }, t + DAY);
+    db.prepare("DELETE FROM meta WHERE key = 'annotations_queued_upstream_at'").run();
+    db.close();
+    const parsed = parseConfig({ store_id: 's1', gateway_id: 'g1', data_dir: dir, timezone: 'Europe/Paris', cameras: [{ id: 'door', source: { kind: 'file', path: '/dev/null' } }] }, {});
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const config = parsed.config;
+    const queued = (): { key: string; body: string }[] => {
+      const store = DataStore.open({ ctx: { ...testContext(), now: () => t + 2 * DAY }, config: () => config });
+      const rows = store.outbox.next(0, 1000).filter((r) => r.kind === 'annotation').map((r) => ({ key: r.key, body: r.payload }));
+      store.db.close();
+      return rows;
+    };
+    const first = queued();
+    expect(first.map((r) => JSON.parse(r.body).text)).toEqual(['display moved', 'spring sale starts']);
+    expect(first.some((r) => r.body.includes('token:analyst'))).toBe(false);
+    // Started again: nothing queued twice.
+    expect(queued()).toEqual(first);
+  });
+
   it('refuses a bad annotation with every problem named, storing nothing', async () => {
     const db = openDatabase(':memory:');
     const store = new AnnotationStore(db);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/gateway/config/loadConfig.js';
 import type { StoreEvent } from '../../src/kpi/events.js';
+import { AnnotationStore } from '../../src/store/annotationStore.js';
 import { DataStore } from '../../src/store/dataStore.js';
 import { envelope } from '../../src/upstream/messages.js';
 import { tempDir, testContext } from '../helpers/gatewayHarness.js';
@@ -44,16 +45,26 @@ describe('upstream JSON schemas', () => {
       { type: 'sensor_reading', ts: T0 + 7000, sensor: 'co2', value: 612, unit: 'ppm' },
     ];
     for (const e of events) await store.record(e);
+    const annotations = new AnnotationStore(store.db, { outbox: store.outbox, identity: () => store.identity() });
+    const promo = annotations.add({ ts: T0 + 8000, text: 'Promo start', subject: 'zone:q', createdBy: 'installer-ann' }, T0 + 8000);
+    annotations.add({ ts: T0 + 8500, text: 'Till moved' }, T0 + 8500);
+    expect(annotations.remove(promo.id, T0 + 9500)).toBe(true);
     clock.now = T0 + 2 * 86_400_000; // closes minutes, quarters, hours and the day
     store.recorder.tick();
     const rows = store.outbox.next(0, 100_000);
     const kinds = new Set(rows.map((r) => `${r.kind}:${r.topic}`));
-    for (const t of ['event:events/line_crossing', 'event:events/pos_transaction', 'metrics:metrics/1m', 'kpi:kpis/15m', 'kpi:kpis/1h', 'kpi:kpis/1d']) expect(kinds).toContain(t);
+    for (const t of ['event:events/line_crossing', 'event:events/pos_transaction', 'metrics:metrics/1m', 'kpi:kpis/15m', 'kpi:kpis/1h', 'kpi:kpis/1d', 'annotation:annotations']) expect(kinds).toContain(t);
 
     const { envelope: checkEnvelope, status: checkStatus } = upstreamValidators();
     const identity = { storeId: 's1', gatewayId: 'g1' };
     const problems = rows.flatMap((r) => checkEnvelope(JSON.parse(envelope(r, identity))).map((p) => `${r.topic} ${p}`));
     expect(problems).toEqual([]);
+    // Two annotations and one tombstone went up; the author never does, and the schema refuses it.
+    const notes = rows.filter((r) => r.kind === 'annotation').map((r) => JSON.parse(envelope(r, identity)) as { data: Record<string, unknown> });
+    expect(notes.map((n) => n.data.deleted)).toEqual([false, false, true]);
+    expect(JSON.stringify(notes)).not.toContain('installer-ann');
+    expect(checkEnvelope({ ...notes[0]!, data: { ...notes[0]!.data, created_by: 'installer-ann' } })).not.toEqual([]);
+    expect(checkEnvelope({ ...notes[2]!, data: { ...notes[2]!.data, deleted: false } })).not.toEqual([]);
     expect(checkStatus({ v: 1, store_id: 's1', gateway_id: 'g1', state: 'online', at: new Date().toISOString() })).toEqual([]);
 
     const event = JSON.parse(envelope(rows[0]!, identity)) as { data: Record<string, unknown>; seq: number };

@@ -13,7 +13,7 @@ import { parseSubject, parseSubjects } from '../../analytics/impact/impactSubjec
 import { toCsv } from '../../kpi/kpiTable.js';
 import { formatLocal } from '../../kpi/timeBins.js';
 import { AnnotationError, AnnotationStore, MAX_ANNOTATION_TEXT, type Annotation } from '../../store/annotationStore.js';
-import { kpiSettings } from '../../store/dataStore.js';
+import { kpiSettings, type DataStore } from '../../store/dataStore.js';
 import { hourlyKpiHistory } from '../../store/hourlyKpiHistory.js';
 import type { WebAuth } from '../../web/webAuth.js';
 import type { GatewayContext } from '../context.js';
@@ -30,6 +30,9 @@ const MAX_ANNOTATIONS = 1000;
 function annotationJson(a: Annotation, timeZone: string) {
   return { id: a.id, time: formatLocal(a.ts, timeZone), text: a.text, subject: a.subject, created_by: a.created_by, created_at: new Date(a.created_at).toISOString() };
 }
+
+/** Annotations written through the API also go to central (queued in the gateway's outbox with the change). */
+const publishingAnnotations = (store: DataStore): AnnotationStore => new AnnotationStore(store.db, { outbox: store.outbox, identity: () => store.identity() });
 
 const REJECTED_METRIC = 'storepulse_impact_requests_rejected_total';
 
@@ -142,7 +145,7 @@ export function registerImpactRoutes(app: FastifyInstance, gateway: Gateway, ctx
       const body = request.body;
       try {
         const ts = parseTime(String(body.time), 'time')!;
-        const annotation = new AnnotationStore(store.db).add({ ts, text: body.text, subject: body.subject, createdBy: author(request) }, ctx.now());
+        const annotation = publishingAnnotations(store).add({ ts, text: body.text, subject: body.subject, createdBy: author(request) }, ctx.now());
         ctx.log.info({ id: annotation.id, subject: annotation.subject }, 'annotation added');
         return reply.status(201).send(annotationJson(annotation, gateway.config.timezone));
       } catch (err) {
@@ -159,7 +162,7 @@ export function registerImpactRoutes(app: FastifyInstance, gateway: Gateway, ctx
     const store = requireStore(gateway);
     const id = Number(request.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new ApiError(400, 'bad_id', `annotation ids are positive integers, got "${request.params.id}"`);
-    if (!new AnnotationStore(store.db).remove(id)) throw new ApiError(404, 'unknown_annotation', `no annotation ${id}`);
+    if (!publishingAnnotations(store).remove(id, ctx.now())) throw new ApiError(404, 'unknown_annotation', `no annotation ${id}`);
     ctx.log.info({ id }, 'annotation deleted');
     return reply.status(204).send();
   });

@@ -28,3 +28,13 @@ export function lagText(seconds: number | null): string {
   if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min behind`;
   return `${(seconds / 3600).toFixed(1)} h behind`;
 }
+
+/** A relative change as a person reads it: "+20.0 %", "−10.0 %", "0.0 %"; "–" without one. */
+export function changeText(change: number | null): string {
+  if (change === null) return '–';
+  const percent = change * 100;
+  // Rounded first, so that a change of −0.01 % does not read "−0.0 %".
+  const rounded = Math.round(percent * 10) / 10;
+  if (rounded === 0) return '0.0 %';
+  return `${rounded > 0 ? '+' : '−'}${Math.abs(rounded).toFixed(1)} %`;
+}

@@ -1,13 +1,15 @@
 /**
  * The fleet dashboard that `storepulse central` serves at /fleet/: the gateways (online or offline,
- * last message, delivery backlog) and the stores ranked by conversion with their traffic and the
- * correlation of their hourly footfall with sales. It reads central's REST API with the same bearer
+ * last message, delivery backlog), the stores ranked by conversion with their traffic and the
+ * correlation of their hourly footfall with sales, and the change annotations of the period with
+ * the before/after comparison of the stores that made a change (impactView.ts). It reads central's REST API with the same bearer
  * token as any other client (http.tokens in the central config): the token is typed in once, or
  * arrives in the URL's fragment (#token=…, which browsers never send to a server), and is kept in
  * sessionStorage for this tab only. No cookie, so no cross-site request can borrow it.
  */
 import { fmt, h, pct } from '../dom.js';
 import { ageText, lagText, periodOf, PERIODS, type PeriodDays } from './format.js';
+import { annotationList, impactTable, type FleetAnnotation, type ImpactReport } from './impactView.js';
 
 interface Gateway {
   store_id: string;
@@ -38,6 +40,8 @@ const TOKEN_KEY = 'storepulse-fleet-token';
 const app = document.getElementById('app')!;
 let days: PeriodDays = 7;
 let timers: number[] = [];
+/** Reloads the annotation list for the current period (set by show()). */
+let loadChanges: () => void = () => undefined;
 
 class Unauthorized extends Error {}
 
@@ -100,21 +104,70 @@ function show(): void {
           days = d;
           periodButtons.forEach((b) => b.classList.toggle('active', b.dataset.days === String(d)));
           void loadStores(storesCard);
+          loadChanges();
         },
       },
       d === 1 ? '1 day' : `${d} days`,
     ),
+  );
+  const changesCard = h('section', { class: 'card', id: 'changes' }, h('p', { class: 'muted' }, 'Loading…'));
+  const impactCard = h('section', { class: 'card', id: 'impact' }, h('p', { class: 'muted' }, 'Pick an annotation, or type what its text says.'));
+  const matchInput = h('input', { type: 'search', id: 'impact-match', placeholder: 'promo, zone:entrance…', size: 24 });
+  const daysSelect = h('select', { id: 'impact-days' }, [7, 14, 28].map((d) => h('option', { value: d, selected: d === 7 }, `${d} days`)));
+  const compare = (match: string): void => {
+    matchInput.value = match;
+    void loadImpact(impactCard, match, Number(daysSelect.value));
+  };
+  const impactForm = h(
+    'form',
+    {
+      class: 'row',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        if (matchInput.value.trim()) compare(matchInput.value.trim());
+      },
+    },
+    h('h2', {}, 'Before/after'),
+    matchInput,
+    daysSelect,
+    h('button', { class: 'primary', type: 'submit' }, 'Compare'),
   );
   app.replaceChildren(
     h('h1', {}, 'Fleet'),
     gatewaysCard,
     h('div', { class: 'row' }, h('h2', {}, 'Stores'), h('span', { class: 'muted' }, 'period:'), ...periodButtons),
     storesCard,
+    h('h2', {}, 'Changes'),
+    changesCard,
+    impactForm,
+    impactCard,
   );
+  loadChanges = () => void loadAnnotations(changesCard, compare);
   timers.forEach((t) => clearInterval(t));
   timers = [window.setInterval(() => void loadGateways(gatewaysCard), 10_000), window.setInterval(() => void loadStores(storesCard), 60_000)];
   void loadGateways(gatewaysCard);
   void loadStores(storesCard);
+  loadChanges();
+}
+
+async function loadAnnotations(card: HTMLElement, compare: (match: string) => void): Promise<void> {
+  const { from, to } = periodOf(days, Date.now());
+  try {
+    const annotations = await api<FleetAnnotation[]>(`/api/v1/fleet/annotations?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    card.replaceChildren(annotationList(annotations, compare));
+  } catch (err) {
+    failed(err, card);
+  }
+}
+
+async function loadImpact(card: HTMLElement, match: string, impactDays: number): Promise<void> {
+  card.replaceChildren(h('p', { class: 'muted' }, 'Comparing…'));
+  try {
+    const report = await api<ImpactReport>(`/api/v1/fleet/impact?match=${encodeURIComponent(match)}&days=${impactDays}`);
+    card.replaceChildren(impactTable(report));
+  } catch (err) {
+    failed(err, card);
+  }
 }
 
 async function loadGateways(card: HTMLElement): Promise<void> {
