@@ -1,11 +1,13 @@
 /**
  * A simulated store's upstream messages, made by the gateway's own code: door-counter and till
  * events, the KPI bins the gateway's KPI engine computes from them, and the messages its outbox
- * would publish (same keys, same bodies). Used by the central tests and `npm run bench:central`.
+ * would publish (same keys, same bodies). Used by the central tests and `npm run bench:central`
+ * (`--fleet-day` streams a whole fleet's day minute by minute: streamGateway).
  * Deterministic for a seed, so a test can recompute exactly what a gateway sent.
  */
 import type { StoreEvent } from '../kpi/events.js';
-import { computeKpis, type KpiSettings } from '../kpi/kpiEngine.js';
+import { computeKpis, type KpiBin, type KpiSettings } from '../kpi/kpiEngine.js';
+import { binStart, nextBinStart } from '../kpi/timeBins.js';
 import { seededRandom } from '../common/seededRandom.js';
 import { envelope, eventMessage, kpiMessage, topicPrefix, type GatewayIdentity, type OutboxMessage } from '../upstream/messages.js';
 
@@ -123,13 +125,107 @@ export function simulatedFleet(count: number, timeZone = 'Europe/Paris'): Simula
 }
 
 /**
- * The MQTT messages a gateway's uplink publishes for `messages` (sequence numbers from 1), for
- * publishing them without a gateway's outbox (the benchmark).
+ * The MQTT messages a gateway's uplink publishes for `messages` (sequence numbers from `firstSeq`),
+ * for publishing them without a gateway's outbox (the benchmark).
  */
-export function publications(gw: SimulatedGateway, messages: readonly OutboxMessage[], queuedAt: number, topicRoot = 'storepulse'): { topic: string; payload: string }[] {
+export function publications(gw: SimulatedGateway, messages: readonly OutboxMessage[], queuedAt: number, topicRoot = 'storepulse', firstSeq = 1): { topic: string; payload: string }[] {
   const prefix = topicPrefix(topicRoot, gw);
   return messages.map((m, i) => ({
     topic: `${prefix}/${m.topic}`,
-    payload: envelope({ seq: i + 1, key: m.key, kind: m.kind, topic: m.topic, payload: JSON.stringify(m.body), created_at: queuedAt }, gw),
+    payload: envelope({ seq: firstSeq + i, key: m.key, kind: m.kind, topic: m.topic, payload: JSON.stringify(m.body), created_at: queuedAt }, gw),
   }));
+}
+
+/** The status message a gateway's uplink publishes (retained) on connecting and on a clean stop. */
+export function statusPublication(gw: SimulatedGateway, state: 'online' | 'offline', at: number, reason?: 'shutdown' | 'connection lost', topicRoot = 'storepulse'): { topic: string; payload: string } {
+  return {
+    topic: `${topicPrefix(topicRoot, gw)}/status`,
+    payload: JSON.stringify({ v: 1, store_id: gw.storeId, gateway_id: gw.gatewayId, state, ...(reason ? { reason } : {}), at: new Date(at).toISOString() }),
+  };
+}
+
+/** One minute of a simulated gateway, as `streamGateway` yields it. */
+export interface SimulatedMinute {
+  /** Start of the minute (epoch ms). */
+  from: number;
+  /** What the gateway's outbox received during this minute, in publication order. */
+  messages: OutboxMessage[];
+  /** This minute's 1-minute bin at its final (highest) revision. */
+  bin: { trafficIn: number; transactions: number; sales: number; revision: number };
+  /** The 1-hour bin that closed with this minute (with `hourly`). */
+  hour?: { from: number; trafficIn: number; transactions: number; sales: number };
+}
+
+/**
+ * `simulateGateway`, minute by minute: the same messages in the same order (same seed, same draws),
+ * with only the current minute and hour held, so that a benchmark can stream a whole fleet's day
+ * without building it in memory, and each minute costs the same however long the simulation runs
+ * (simulateGateway's one KPI-engine call over the period filters every event for every bin).
+ *
+ * The KPI engine needs the day so far only for occupancy, which it carries from one bin to the next;
+ * here that carry is a synthetic door count just before the bin (`in` = the previous bin's closing
+ * occupancy): outside the bin, so it adds no traffic, and on the same side of the store's opening
+ * time as the gateway's last real reading, so the engine resets it at opening exactly as it would the
+ * real history. The simulation has no staff badges or zone visits, the other state the engine carries.
+ */
+export function* streamGateway(gw: SimulatedGateway, options: SimulationOptions): Generator<SimulatedMinute, void, undefined> {
+  const random = seededRandom(options.seed);
+  const settings = settingsFor(gw);
+  const reviseEvery = options.reviseEvery ?? 0;
+  const carry = (at: number, occupancy: number): StoreEvent[] => (occupancy > 0 ? [{ type: 'door_count', ts: at - 1, sensor: 'door', in: occupancy, out: 0 }] : []);
+  const kpis = (events: StoreEvent[], from: number, to: number, size: '1m' | '1h'): KpiBin => computeKpis(events, settings, { from, to, size })[0]!;
+
+  let eventId = 0;
+  let occupancy = 0; // at the start of the current minute
+  // The current 1-hour bin, its events so far and the occupancy it started with.
+  let hour = { from: 0, to: 0 };
+  let hourEvents: StoreEvent[] = [];
+  let hourOccupancy = 0;
+  for (let i = 0; i < options.minutes; i++) {
+    const from = options.start + i * MINUTE;
+    const to = from + MINUTE;
+    if (options.hourly && from >= hour.to) {
+      hour = { from: binStart(from, '1h', gw.timeZone), to: nextBinStart(from, '1h', gw.timeZone) };
+      hourEvents = [];
+      hourOccupancy = occupancy;
+    }
+    // The same draws in the same order as simulateGateway.
+    const busy = 1 + Math.sin((i / 60) * 1.3);
+    const visitors = Math.floor(random() * 4 * busy);
+    const onTime: StoreEvent[] = [{ type: 'door_count', ts: from + 30_000, sensor: 'door', in: visitors, out: Math.floor(random() * 4 * busy) }];
+    for (let v = 0; v < visitors; v++) {
+      if (random() < 0.25) onTime.push({ type: 'pos_transaction', ts: from + 40_000 + v, register: 'till-1', amount: Math.round(random() * 8000) / 100, currency: 'EUR', items: 1 + Math.floor(random() * 4) });
+    }
+    const late: StoreEvent | undefined = reviseEvery > 0 && i % reviseEvery === reviseEvery - 1 ? { type: 'pos_transaction', ts: from + 50_000, register: 'till-2', amount: 12.5, currency: 'EUR', items: 1 } : undefined;
+
+    const messages: OutboxMessage[] = [];
+    const withCarry = [...carry(from, occupancy), ...onTime];
+    for (const e of onTime) messages.push(eventMessage(e, ++eventId, gw));
+    const first = kpis(withCarry, from, to, '1m');
+    messages.push(kpiMessage('1m', first, 1, gw.timeZone, gw));
+    let final = { bin: first, revision: 1 };
+    if (late) {
+      messages.push(eventMessage(late, ++eventId, gw));
+      final = { bin: kpis([...withCarry, late], from, to, '1m'), revision: 2 };
+      messages.push(kpiMessage('1m', final.bin, 2, gw.timeZone, gw));
+    }
+    occupancy = first.occupancy.end; // a late till event moves nobody
+
+    let closedHour: SimulatedMinute['hour'];
+    if (options.hourly) {
+      hourEvents.push(...onTime, ...(late ? [late] : []));
+      // A bin that started before the simulation is incomplete: never published, as in simulateGateway.
+      if (to === hour.to && hour.from >= options.start) {
+        const h = kpis([...carry(hour.from, hourOccupancy), ...hourEvents], hour.from, hour.to, '1h');
+        messages.push(kpiMessage('1h', h, 1, gw.timeZone, gw));
+        closedHour = { from: h.from, trafficIn: h.traffic.in, transactions: h.transactions, sales: h.sales };
+      }
+    }
+    yield {
+      from,
+      messages,
+      bin: { trafficIn: final.bin.traffic.in, transactions: final.bin.transactions, sales: final.bin.sales, revision: final.revision },
+      ...(closedHour ? { hour: closedHour } : {}),
+    };
+  }
 }
