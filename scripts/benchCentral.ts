@@ -370,30 +370,6 @@ const FLEET_DAY = Date.UTC(2026, 10, 2); // a UTC day: its 24 hours are exactly 
 const TOPIC_ROOT = 'storepulse';
 
 /**
- * Makes Intl's formatToParts remember its answers, for this process only. Why: the KPI engine's time
- * bins ask the time zone's offset (Intl formatToParts) dozens of times per bin, and a simulated fleet
- * computes 500 stores' bins for the same minutes: measured, 0.9 s of CPU per store-day without this
- * (7 minutes for the fleet, on the machine that also runs the workers), 0.1 s with it. Exact: the parts
- * of one formatter for one instant never change. (A cache in src/kpi/timeBins.ts would serve every
- * user; this bench does not change the gateway's code.)
- */
-function rememberZoneFormatting(): void {
-  const proto = Intl.DateTimeFormat.prototype;
-  const formatToParts = proto.formatToParts;
-  const caches = new WeakMap<Intl.DateTimeFormat, Map<number, Intl.DateTimeFormatPart[]>>();
-  proto.formatToParts = function (this: Intl.DateTimeFormat, date?: Date | number): Intl.DateTimeFormatPart[] {
-    const ms = date === undefined ? Date.now() : Number(date);
-    let cache = caches.get(this);
-    if (!cache) caches.set(this, (cache = new Map()));
-    // Bounded: the bench asks about a few instants per simulated minute; older ones are not asked again.
-    if (cache.size > 100_000) cache.clear();
-    let parts = cache.get(ms);
-    if (!parts) cache.set(ms, (parts = formatToParts.call(this, ms)));
-    return parts.map((p) => ({ ...p }));
-  };
-}
-
-/**
  * QoS 1 publications with at most `size` awaiting the broker's PUBACK: `publish` returns at once while
  * there is room, and waits for a free slot otherwise. A refused publication fails the bench.
  */
@@ -534,7 +510,6 @@ function withheldCells(stores: number, minutes: number, k: number): Set<number> 
 async function fleetDay(): Promise<FleetDayResult> {
   const workerCount = Number(values.workers);
   const loadAtStart = os.loadavg()[0]!;
-  rememberZoneFormatting();
 
   const databaseUrl = await postgres.createDatabase('fleet_day');
   const files = Array.from({ length: workerCount }, (_, i) => {
