@@ -54,6 +54,9 @@ async function analyze({ values, positionals }: ParsedArgs<typeof ANALYZE>, usag
   const motLines: string[] = [];
   let result;
   try {
+    // Full-size decode, resized for the model by sharp (lanczos3). Decoding at the detector's input
+    // as the gateway does (readVideoFrames' detectorInput) is cheaper, but on vtest.avi its pixels
+    // (ffmpeg area or lanczos) cost counting accuracy with the tracker as tuned (docs/benchmarks.md).
     result = await analyzeFrames(readVideoFrames(source, { fps, maxFrames }), scene, detector, tracker, {
       onEvent: (e) => {
         events.push(e);

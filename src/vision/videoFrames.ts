@@ -5,6 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { RgbFrame } from './detection.js';
+import type { ModelManifest } from './detector/modelManifest.js';
+import type { ScaledFrame } from './detector/sourceScale.js';
+import { scaleFilter, type FfmpegScaler } from './sources/ffmpegArgs.js';
 import { RawFrameAssembler } from './sources/rawFrameAssembler.js';
 
 export interface VideoInfo {
@@ -58,6 +61,15 @@ export interface ReadVideoOptions {
   fps?: number;
   /** Scale to this width (height keeps the aspect ratio, rounded to even). */
   width?: number;
+  /**
+   * Decode at the size the gateway decodes for this detector input (the input itself for a stretch
+   * model, its width with the aspect ratio kept for a letterbox one), with the gateway's scaler.
+   * Frames then carry their source's size (ScaledFrame), so the detector reports boxes in source
+   * pixels. Overrides `width`.
+   */
+  detectorInput?: Pick<ModelManifest['input'], 'width' | 'height' | 'resize'>;
+  /** swscale algorithm for `detectorInput` (default area, the gateway's). */
+  scaler?: FfmpegScaler;
   maxFrames?: number;
   signal?: AbortSignal;
 }
@@ -65,13 +77,18 @@ export interface ReadVideoOptions {
 /** Yields frames in order; throws VideoError if ffmpeg fails before the stream ends. */
 export async function* readVideoFrames(source: string, options: ReadVideoOptions = {}): AsyncGenerator<RgbFrame> {
   const info = await probeVideo(source);
-  const width = options.width ?? info.width;
-  const height = options.width ? 2 * Math.round((info.height * options.width) / info.width / 2) : info.height;
+  const keepAspect = (w: number): number => 2 * Math.round((info.height * w) / info.width / 2);
+  const input = options.detectorInput;
+  const width = input?.width ?? options.width ?? info.width;
+  const height = input ? (input.resize === 'stretch' ? input.height : keepAspect(input.width)) : options.width ? keepAspect(options.width) : info.height;
+  // Already at the detector's size: nothing to scale, and no source size to map boxes back to.
+  const scaled = input !== undefined && (width !== info.width || height !== info.height);
   const filters = [
     ...(options.fps ? [`fps=${options.fps}`] : []),
-    ...(options.width ? [`scale=${width}:${height}`] : []),
+    ...(input ? (scaled ? [scaleFilter(width, height, options.scaler)] : []) : options.width ? [`scale=${width}:${height}`] : []),
     'showinfo',
   ];
+  const sourceSize = { width: info.width, height: info.height };
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', '-i', source, '-an', '-vf', filters.join(','),
     ...(options.maxFrames ? ['-frames:v', String(options.maxFrames)] : []),
     '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
@@ -106,7 +123,13 @@ export async function* readVideoFrames(source: string, options: ReadVideoOptions
         const pts = ptsQueue.shift();
         const timestampMs = pts ?? lastPts + frameInterval;
         lastPts = timestampMs;
-        yield { index, width, height, data: frame, timestampMs };
+        const decoded: RgbFrame = { index, width, height, data: frame, timestampMs };
+        if (scaled) {
+          const withSource: ScaledFrame = { ...decoded, source: sourceSize };
+          yield withSource;
+        } else {
+          yield decoded;
+        }
         index += 1;
       }
     }

@@ -9,7 +9,8 @@ import type { Detection, RgbFrame } from '../detection.js';
 import { DECODERS, type OutputTensor } from './decoders.js';
 import { inferManifest, loadManifest, resolveModelSpec, type ModelManifest } from './modelManifest.js';
 import { nonMaxSuppression } from './nms.js';
-import { resizeForModel, toInputTensor } from './preprocess.js';
+import { fillInputTensor, scaleForModel } from './preprocess.js';
+import { sourceScaleOf, sourceSizeOf } from './sourceScale.js';
 
 export interface DetectorOptions {
   /** Shipped model name, manifest path or .onnx path (default: the shipped NanoDet). */
@@ -43,6 +44,8 @@ function shapesOf(session: ort.InferenceSession): { inputName: string; inputShap
 export class PersonDetector {
   private readonly inputBuffer: Float32Array;
   private readonly inputDims: number[];
+  /** The session's feeds, built once: the tensor wraps inputBuffer, which prepare() refills in place. */
+  private readonly feeds: Record<string, ort.Tensor>;
   private readonly maxDetections: number;
 
   private constructor(
@@ -54,6 +57,7 @@ export class PersonDetector {
     const { width, height, layout } = manifest.input;
     this.inputBuffer = new Float32Array(3 * width * height);
     this.inputDims = layout === 'NCHW' ? [1, 3, height, width] : [1, height, width, 3];
+    this.feeds = { [manifest.input.name]: new ort.Tensor('float32', this.inputBuffer, this.inputDims) };
     this.maxDetections = maxDetections;
   }
 
@@ -89,8 +93,7 @@ export class PersonDetector {
 
   /** Runs the model on whatever is in the input buffer. */
   async infer(): Promise<Record<string, OutputTensor>> {
-    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', this.inputBuffer, this.inputDims) };
-    const results = await this.session.run(feeds);
+    const results = await this.session.run(this.feeds);
     const outputs: Record<string, OutputTensor> = {};
     for (const [name, tensor] of Object.entries(results)) {
       outputs[name] = { dims: tensor.dims, data: tensor.data as Float32Array };
@@ -98,11 +101,15 @@ export class PersonDetector {
     return outputs;
   }
 
-  /** Fills the input buffer from a frame and returns how model pixels map back to the frame. */
+  /**
+   * Fills the input buffer from a frame and returns how model pixels map back to the frame — to its
+   * source video for a frame decoded smaller than its source (sourceScale.ts).
+   */
   async prepare(frame: RgbFrame): Promise<{ scaleX: number; scaleY: number }> {
-    const { pixels, geometry } = await resizeForModel(frame, this.manifest.input);
-    toInputTensor(pixels, this.manifest.input, this.inputBuffer);
-    return geometry;
+    const { image, geometry } = await scaleForModel(frame, this.manifest.input);
+    fillInputTensor(image, this.manifest.input, this.inputBuffer);
+    const toSource = sourceScaleOf(frame);
+    return { scaleX: geometry.scaleX * toSource.x, scaleY: geometry.scaleY * toSource.y };
   }
 
   /** The preprocessed input of the last prepare() (for parity checks against other runtimes). */
@@ -110,6 +117,7 @@ export class PersonDetector {
     return { data: this.inputBuffer, dims: this.inputDims };
   }
 
+  /** Person boxes in the frame's pixels, or its source's for a scaled frame (sourceScale.ts). */
   async detect(frame: RgbFrame): Promise<Detection[]> {
     return (await this.detectTimed(frame)).detections;
   }
@@ -120,11 +128,12 @@ export class PersonDetector {
     const t1 = performance.now();
     const outputs = await this.infer();
     const t2 = performance.now();
+    const bounds = sourceSizeOf(frame);
     const candidates = DECODERS[this.manifest.decoder.type](outputs, {
       manifest: this.manifest,
       geometry,
-      frameWidth: frame.width,
-      frameHeight: frame.height,
+      frameWidth: bounds.width,
+      frameHeight: bounds.height,
     });
     const detections = nonMaxSuppression(candidates, this.manifest.nmsIouThreshold, this.maxDetections);
     const t3 = performance.now();

@@ -31,10 +31,22 @@ export function ffmpegArgs(source: FfmpegSourceConfig, fps: number, width: numbe
     '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-threads', '1',
     ...ffmpegInputArgs(source),
     '-an', '-sn', '-dn', '-filter_threads', '1',
-    '-vf', `fps=${fps},scale=${width}:${height ?? -2}:flags=area`,
+    '-vf', `fps=${fps},${scaleFilter(width, height)}`,
     '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
 }
+
+/**
+ * ffmpeg's scale filter to `width` × `height` (-2: keep the aspect ratio, rounded to even) with the
+ * `area` scaler — shared by the gateway's cameras and offline decoding at the detector's size, so
+ * both feed the detector the same pixels.
+ */
+export function scaleFilter(width: number, height?: number, scaler: FfmpegScaler = 'area'): string {
+  return `scale=${width}:${height ?? -2}:flags=${scaler}`;
+}
+
+/** swscale algorithms offline decoding may pick (the gateway always uses area). */
+export type FfmpegScaler = 'area' | 'lanczos' | 'bicubic';
 
 /** The size ffmpeg will write, from its "Output #0 … Video: rawvideo … 640x480" log line. */
 export function parseOutputSize(line: string): { width: number; height: number } | undefined {
