@@ -79,28 +79,101 @@ export function kpiHistoryStart(from: number, settings: KpiSettings): number {
   return lastOpening(from, settings.openingTime, settings.timeZone);
 }
 
-/** Signed entrance movements (+in, −out) in time order, from lines and door counters. */
-function entranceMoves(events: readonly StoreEvent[], entrances: ReadonlySet<string>): { ts: number; key: string; in: number; out: number }[] {
-  const moves: { ts: number; key: string; in: number; out: number }[] = [];
-  for (const e of events) {
-    if (e.type === 'line_crossing') {
-      const key = lineKey(e.camera, e.line);
-      if (entrances.has(key)) moves.push({ ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 });
-    } else if (e.type === 'plan_line_crossing') {
-      const key = planEntranceKey(e.line);
-      if (entrances.has(key)) moves.push({ ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 });
-    } else if (e.type === 'door_count' && entrances.has(e.sensor)) {
-      moves.push({ ts: e.ts, key: e.sensor, in: e.in, out: e.out });
+/** Event types `computeKpis` reads; the others (sensor readings, beacon presence) never change a bin. */
+export const KPI_EVENT_TYPES: readonly StoreEvent['type'][] = ['line_crossing', 'zone_visit', 'door_count', 'pos_transaction', 'feedback_vote', 'staff_presence', 'plan_line_crossing', 'plan_zone_visit'];
+
+/**
+ * What the bins of [from, …) need of the events before `from`, folded: the occupancy after the day's
+ * entrance moves so far, each staff badge's last presence event (from a day before the opening), and
+ * whether there were plan events. A few numbers instead of the whole day's events, so computing a
+ * 1-minute bin late in a busy day holds one minute of events, not the day (issue 15).
+ */
+export interface KpiCarry {
+  /** The last entrance move before `from` since its opening, and the occupancy after it. */
+  occupancy: { ts: number; value: number } | undefined;
+  staff: StaffPresence[];
+  planEvents: boolean;
+}
+
+/**
+ * Folds the events before `from` into a carry, one event at a time (none is kept). `history` must be
+ * in time order (ties in storage order) and hold the entrance moves since `kpiHistoryStart(from)`
+ * and the staff presence since a day before that; other events are ignored.
+ */
+export function foldKpiHistory(history: Iterable<StoreEvent>, settings: KpiSettings, from: number): KpiCarry {
+  const entrances = new Set(settings.entrances.map(entranceKey));
+  const historyFrom = kpiHistoryStart(from, settings);
+  const staff = new Map<string, StaffPresence>();
+  let occupancy: KpiCarry['occupancy'];
+  let opening = -Infinity;
+  let planEvents = false;
+  for (const e of history) {
+    if (e.ts >= from) continue;
+    if (e.type === 'staff_presence') {
+      staff.delete(e.badge); // re-inserted: the map keeps the badges in the order of their last event
+      staff.set(e.badge, e);
+      continue;
     }
+    if (e.ts < historyFrom) continue;
+    if (e.type === 'plan_line_crossing' || e.type === 'plan_zone_visit') planEvents = true;
+    const move = entranceMove(e, entrances);
+    if (!move) continue;
+    // The same steps as occupancyTimeline: 0 at each opening, never below 0.
+    const o = lastOpening(e.ts, settings.openingTime, settings.timeZone);
+    let value = occupancy?.value ?? 0;
+    if (o !== opening) {
+      opening = o;
+      value = 0;
+    }
+    occupancy = { ts: e.ts, value: Math.max(0, value + move.in - move.out) };
+  }
+  return { occupancy, staff: [...staff.values()], planEvents };
+}
+
+interface EntranceMove {
+  ts: number;
+  key: string;
+  in: number;
+  out: number;
+}
+
+/** An event's entrance movement (+in, −out), if it is a crossing of an entrance line or a door count. */
+function entranceMove(e: StoreEvent, entrances: ReadonlySet<string>): EntranceMove | undefined {
+  if (e.type === 'line_crossing') {
+    const key = lineKey(e.camera, e.line);
+    if (entrances.has(key)) return { ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 };
+  } else if (e.type === 'plan_line_crossing') {
+    const key = planEntranceKey(e.line);
+    if (entrances.has(key)) return { ts: e.ts, key, in: e.direction === 'in' ? 1 : 0, out: e.direction === 'out' ? 1 : 0 };
+  } else if (e.type === 'door_count' && entrances.has(e.sensor)) {
+    return { ts: e.ts, key: e.sensor, in: e.in, out: e.out };
+  }
+  return undefined;
+}
+
+/** Signed entrance movements (+in, −out) in time order, from lines and door counters. */
+function entranceMoves(events: readonly StoreEvent[], entrances: ReadonlySet<string>): EntranceMove[] {
+  const moves: EntranceMove[] = [];
+  for (const e of events) {
+    const move = entranceMove(e, entrances);
+    if (move) moves.push(move);
   }
   return moves.sort((a, b) => a.ts - b.ts);
 }
 
-/** Occupancy after each move, restarting at 0 at every opening time and never below 0. */
-function occupancyTimeline(moves: readonly { ts: number; in: number; out: number }[], settings: KpiSettings): { ts: number; value: number }[] {
+/**
+ * Occupancy after each move, restarting at 0 at every opening time and never below 0; `carried`
+ * (the last move before these, folded by foldKpiHistory) continues the timeline of earlier moves.
+ */
+function occupancyTimeline(moves: readonly { ts: number; in: number; out: number }[], settings: KpiSettings, carried?: { ts: number; value: number }): { ts: number; value: number }[] {
   const timeline: { ts: number; value: number }[] = [];
   let value = 0;
   let opening = -Infinity;
+  if (carried) {
+    opening = lastOpening(carried.ts, settings.openingTime, settings.timeZone);
+    value = carried.value;
+    timeline.push({ ts: opening, value: 0 }, { ts: carried.ts, value });
+  }
   for (const m of moves) {
     const o = lastOpening(m.ts, settings.openingTime, settings.timeZone);
     if (o !== opening) {
@@ -175,18 +248,19 @@ function satisfaction(votes: readonly FeedbackVote[]): Record<string, Satisfacti
 /**
  * KPIs for each `size` bin of [from, to). `events` must include everything since
  * `kpiHistoryStart(from)` (occupancy and staff presence carry over from earlier in the day); the
- * order does not matter.
+ * order does not matter. With `carry` (foldKpiHistory of the events before `from`), `events` need
+ * only hold those of [from, to): the bins are the same.
  */
-export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings, range: { from: number; to: number; size: BinSize }): KpiBin[] {
+export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings, range: { from: number; to: number; size: BinSize }, carry?: KpiCarry): KpiBin[] {
   const entrances = new Set(settings.entrances.map(entranceKey));
-  const moves = entranceMoves(events, entrances);
-  const occupancy = occupancyTimeline(moves, settings);
-  const staffEvents = events.filter((e): e is StaffPresence => e.type === 'staff_presence');
+  const moves = entranceMoves(carry ? events.filter((e) => e.ts >= range.from) : events, entrances);
+  const occupancy = occupancyTimeline(moves, settings, carry?.occupancy);
+  const staffEvents = [...(carry?.staff ?? []), ...events.filter((e): e is StaffPresence => e.type === 'staff_presence' && (!carry || e.ts >= range.from))];
   const staffSteps = staffTimeline(staffEvents);
   const queueKeys = new Set(settings.queueZones.map((q) => lineKey(q.camera, q.zone)));
   const outsideKey = settings.outsideLine ? lineKey(settings.outsideLine.camera, settings.outsideLine.line) : undefined;
   const planEvents = groupPlanEvents(events);
-  const withPlan = settings.plan !== undefined || hasPlanEvents(planEvents);
+  const withPlan = settings.plan !== undefined || hasPlanEvents(planEvents) || carry?.planEvents === true;
   const visitsByZone = new Map<string, ZoneVisit[]>();
   for (const e of events) {
     if (e.type !== 'zone_visit') continue;

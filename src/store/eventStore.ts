@@ -6,6 +6,7 @@
  */
 import type { GatewayContext } from '../gateway/context.js';
 import { eventSource, eventSubject, STORE_EVENT_TYPES, type StoreEvent, type StoreEventType } from '../kpi/events.js';
+import { foldKpiHistory, KPI_EVENT_TYPES, kpiHistoryStart, type KpiCarry, type KpiSettings } from '../kpi/kpiEngine.js';
 import type { OutboxMessage } from '../upstream/messages.js';
 import { isDiskFull, type Db } from './database.js';
 import type { Outbox } from './outbox.js';
@@ -152,6 +153,35 @@ export class EventStore {
     return rows.map((r) => ({ id: r.id, recorded_at: r.recorded_at, event: JSON.parse(r.data) as StoreEvent }));
   }
 
+  /**
+   * What `computeKpis` needs for the bins of [from, to), without holding the day's events (issue 15):
+   * the events of [from, to) of the types KPIs read, and the day before `from` folded into a carry
+   * while it is read, one row at a time. Door counts that are no entrance are never read: at a
+   * sensor's rate they were most of the day's rows.
+   */
+  kpiInput(from: number, to: number, settings: KpiSettings): { events: StoreEvent[]; carry: KpiCarry } {
+    const historyFrom = kpiHistoryStart(from, settings);
+    const doors = settings.entrances.flatMap((e) => ('sensor' in e ? [e.sensor] : []));
+    const doorList = doors.map(() => '?').join(', ');
+    // Each branch reads its type through the (type, ts) index; staff presence reaches a day further back.
+    const history = this.db
+      .prepare(
+        [
+          "SELECT id, ts, data FROM events WHERE type = 'staff_presence' AND ts >= ? AND ts < ?",
+          "SELECT id, ts, data FROM events WHERE type IN ('line_crossing', 'plan_line_crossing') AND ts >= ? AND ts < ?",
+          ...(doors.length ? [`SELECT id, ts, data FROM events WHERE type = 'door_count' AND ts >= ? AND ts < ? AND source IN (${doorList})`] : []),
+        ].join(' UNION ALL ') + ' ORDER BY ts, id',
+      )
+      .iterate(historyFrom - 86_400_000, from, historyFrom, from, ...(doors.length ? [historyFrom, from, ...doors] : [])) as IterableIterator<{ data: string }>;
+    const carry = foldKpiHistory(parseEach(history), settings, from);
+    if (!carry.planEvents) carry.planEvents = this.db.prepare("SELECT 1 FROM events WHERE type IN ('plan_line_crossing', 'plan_zone_visit') AND ts >= ? AND ts < ? LIMIT 1").get(historyFrom, from) !== undefined;
+    const types = KPI_EVENT_TYPES.filter((t) => t !== 'door_count').map((t) => `'${t}'`).join(', ');
+    const rows = this.db
+      .prepare(`SELECT data FROM events WHERE ts >= ? AND ts < ? AND (type IN (${types})${doors.length ? ` OR (type = 'door_count' AND source IN (${doorList}))` : ''}) ORDER BY ts, id`)
+      .iterate(from, to, ...doors) as IterableIterator<{ data: string }>;
+    return { events: [...parseEach(rows)], carry };
+  }
+
   /** Events for computing KPIs on [from, to): staff presence reaches a day further back (badges arrive before opening). */
   eventsForKpis(historyFrom: number, to: number): StoreEvent[] {
     const rows = this.db
@@ -159,4 +189,8 @@ export class EventStore {
       .all(historyFrom, to, historyFrom - 86_400_000, historyFrom) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as StoreEvent);
   }
+}
+
+function* parseEach(rows: Iterable<{ data: string }>): Generator<StoreEvent> {
+  for (const row of rows) yield JSON.parse(row.data) as StoreEvent;
 }
