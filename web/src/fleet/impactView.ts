@@ -6,14 +6,9 @@
 import { fmt, h, pct } from '../dom.js';
 import { changeText } from './format.js';
 
-export interface FleetAnnotation {
-  store_id: string;
-  gateway_id: string;
-  id: number;
-  time: string;
-  text: string;
-  subject: string | null;
-}
+/** What /api/v1/fleet/annotations returns: the server's own type, so the two cannot drift apart. */
+export type { FleetAnnotation } from '../../../src/central/fleetImpact.js';
+import type { FleetAnnotation } from '../../../src/central/fleetImpact.js';
 
 type Metric = 'traffic' | 'conversion' | 'sales_per_visitor';
 type Values = Record<Metric, number | null>;
