@@ -3,10 +3,10 @@
  * industry's usual ones). Same events in, same numbers out: the 1-minute aggregates kept in SQLite
  * and published upstream are this function's output, so anyone can recompute them from the events.
  */
-import type { FeedbackVote, LineCrossing, StaffPresence, StoreEvent, ZoneVisit } from './events.js';
-import { groupPlanEvents, hasPlanEvents, planBinKpis, type PlanBinKpis, type PlanKpiSettings } from './planBin.js';
-import { binsBetween, lastOpening, type BinSize } from './timeBins.js';
-import { dwellStats, queueStats, ratio, round, type DwellStats, type QueueStats } from './zoneStats.js';
+import type { FeedbackVote, StaffPresence, StoreEvent } from './events.js';
+import { hasPlanEvents, planBinKpis, type PlanBinKpis, type PlanEvents, type PlanKpiSettings } from './planBin.js';
+import { binsBetween, binStart, lastOpening, type BinSize } from './timeBins.js';
+import { dwellStats, queueStats, ratio, round, type DwellStats, type QueueStats, type VisitLike } from './zoneStats.js';
 
 export { percentile } from './zoneStats.js';
 export type { DwellStats, QueueStats } from './zoneStats.js';
@@ -151,53 +151,6 @@ function entranceMove(e: StoreEvent, entrances: ReadonlySet<string>): EntranceMo
   return undefined;
 }
 
-/** Signed entrance movements (+in, −out) in time order, from lines and door counters. */
-function entranceMoves(events: readonly StoreEvent[], entrances: ReadonlySet<string>): EntranceMove[] {
-  const moves: EntranceMove[] = [];
-  for (const e of events) {
-    const move = entranceMove(e, entrances);
-    if (move) moves.push(move);
-  }
-  return moves.sort((a, b) => a.ts - b.ts);
-}
-
-/**
- * Occupancy after each move, restarting at 0 at every opening time and never below 0; `carried`
- * (the last move before these, folded by foldKpiHistory) continues the timeline of earlier moves.
- */
-function occupancyTimeline(moves: readonly { ts: number; in: number; out: number }[], settings: KpiSettings, carried?: { ts: number; value: number }): { ts: number; value: number }[] {
-  const timeline: { ts: number; value: number }[] = [];
-  let value = 0;
-  let opening = -Infinity;
-  if (carried) {
-    opening = lastOpening(carried.ts, settings.openingTime, settings.timeZone);
-    value = carried.value;
-    timeline.push({ ts: opening, value: 0 }, { ts: carried.ts, value });
-  }
-  for (const m of moves) {
-    const o = lastOpening(m.ts, settings.openingTime, settings.timeZone);
-    if (o !== opening) {
-      opening = o;
-      value = 0;
-      timeline.push({ ts: o, value });
-    }
-    value = Math.max(0, value + m.in - m.out);
-    timeline.push({ ts: m.ts, value });
-  }
-  return timeline;
-}
-
-/** Occupancy just before `t`: the last value since the latest opening, 0 if nothing moved since. */
-function occupancyBefore(timeline: readonly { ts: number; value: number }[], t: number, settings: KpiSettings): number {
-  const opening = lastOpening(t - 1, settings.openingTime, settings.timeZone);
-  let value = 0;
-  for (const point of timeline) {
-    if (point.ts >= t) break;
-    value = point.ts >= opening ? point.value : 0;
-  }
-  return value;
-}
-
 /** Staff badges present over time: a step function from presence changes. */
 function staffTimeline(events: readonly StaffPresence[]): { ts: number; present: number; entered: boolean }[] {
   const present = new Set<string>();
@@ -231,20 +184,6 @@ function stepMean(steps: readonly { ts: number; value: number }[], from: number,
   return area / (to - from);
 }
 
-function satisfaction(votes: readonly FeedbackVote[]): Record<string, Satisfaction> {
-  const out: Record<string, Satisfaction> = {};
-  const sums: Record<string, number> = {};
-  for (const v of votes) {
-    const key = v.zone ?? 'store';
-    const s = (out[key] ??= { votes: 0, score: null, distribution: {} });
-    s.votes += 1;
-    s.distribution[String(v.score)] = (s.distribution[String(v.score)] ?? 0) + 1;
-    sums[key] = (sums[key] ?? 0) + (v.scale > 1 ? (v.score - 1) / (v.scale - 1) : 1);
-  }
-  for (const [key, s] of Object.entries(out)) s.score = round(sums[key]! / s.votes);
-  return out;
-}
-
 /**
  * KPIs for each `size` bin of [from, to). `events` must include everything since
  * `kpiHistoryStart(from)` (occupancy and staff presence carry over from earlier in the day); the
@@ -252,51 +191,87 @@ function satisfaction(votes: readonly FeedbackVote[]): Record<string, Satisfacti
  * only hold those of [from, to): the bins are the same.
  */
 export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings, range: { from: number; to: number; size: BinSize }, carry?: KpiCarry): KpiBin[] {
+  // Array.prototype.sort is stable: events of the same instant keep their order, as rows do in storage.
+  const sorted = [...events].sort((a, b) => a.ts - b.ts);
+  let folded = carry;
+  if (!folded) {
+    // The first bin is whole even when `from` is not on its edge: history ends where it starts.
+    const start = binStart(range.from, range.size, settings.timeZone);
+    folded = foldKpiHistory(sorted, settings, start);
+    // Any plan event in the input gives the bins a plan section, however long before the opening.
+    folded.planEvents ||= sorted.some((e) => e.ts < start && (e.type === 'plan_line_crossing' || e.type === 'plan_zone_visit'));
+  }
+  return foldKpis(sorted, settings, range, folded);
+}
+
+/**
+ * The same bins as `computeKpis`, in one pass over `events` in time order (ties in storage order),
+ * holding per bin only what its figures need: counts and sums, the occupancy walked as events pass,
+ * and the visits' times for the dwell percentiles. Events are not kept, so an hourly or daily bin of
+ * a busy store costs a few numbers per visit instead of every event of the hour or day (issue 15).
+ * `carry` is foldKpiHistory of the events before the first bin's start (`from`, or the start of the
+ * bin holding it); earlier events in `events` are ignored for occupancy and staff (the carry has
+ * them). Throws on events out of time order.
+ */
+export function foldKpis(events: Iterable<StoreEvent>, settings: KpiSettings, range: { from: number; to: number; size: BinSize }, carry: KpiCarry): KpiBin[] {
   const entrances = new Set(settings.entrances.map(entranceKey));
-  const moves = entranceMoves(carry ? events.filter((e) => e.ts >= range.from) : events, entrances);
-  const occupancy = occupancyTimeline(moves, settings, carry?.occupancy);
-  const staffEvents = [...(carry?.staff ?? []), ...events.filter((e): e is StaffPresence => e.type === 'staff_presence' && (!carry || e.ts >= range.from))];
-  const staffSteps = staffTimeline(staffEvents);
   const queueKeys = new Set(settings.queueZones.map((q) => lineKey(q.camera, q.zone)));
   const outsideKey = settings.outsideLine ? lineKey(settings.outsideLine.camera, settings.outsideLine.line) : undefined;
-  const planEvents = groupPlanEvents(events);
-  const withPlan = settings.plan !== undefined || hasPlanEvents(planEvents) || carry?.planEvents === true;
-  const visitsByZone = new Map<string, ZoneVisit[]>();
+  const bins = binsBetween(range.from, range.to, range.size, settings.timeZone).map((b) => new BinTally(b.from, b.to, entrances));
+  const occupancy = new OccupancyWalk(bins, settings, carry.occupancy);
+  const staffEvents: StaffPresence[] = [...carry.staff];
+  const plan: PlanEvents = { crossings: [], visitsByZone: new Map() };
+  // Zones in the order of their first visit; queue zones keep every visit (their length counts visits under way).
+  const zones = new Map<string, { queueVisits: VisitLike[] | undefined }>();
+
+  let last = -Infinity;
   for (const e of events) {
-    if (e.type !== 'zone_visit') continue;
-    const key = lineKey(e.camera, e.zone);
-    let list = visitsByZone.get(key);
-    if (!list) visitsByZone.set(key, (list = []));
-    list.push(e);
+    if (e.ts < last) throw new Error(`foldKpis needs events in time order: ${e.type} at ${e.ts} after ${last}`);
+    last = e.ts;
+    const history = e.ts < (bins[0]?.from ?? range.from);
+    const move = history ? undefined : entranceMove(e, entrances);
+    if (move) occupancy.move(move);
+    const bin = bins[binIndex(bins, e.ts)];
+    if (bin && move) bin.addMove(move);
+    switch (e.type) {
+      case 'line_crossing':
+        if (bin) bin.addCrossing(lineKey(e.camera, e.line), e.direction);
+        break;
+      case 'zone_visit': {
+        const key = lineKey(e.camera, e.zone);
+        let zone = zones.get(key);
+        if (!zone) zones.set(key, (zone = { queueVisits: queueKeys.has(key) ? [] : undefined }));
+        const visit: VisitLike = { ts: e.ts, enter_ts: e.enter_ts, dwell_ms: e.dwell_ms, counted: e.counted };
+        zone.queueVisits?.push(visit);
+        if (bin) bin.addVisit(key, visit);
+        break;
+      }
+      case 'pos_transaction':
+        if (bin) bin.addSale(e.amount);
+        break;
+      case 'feedback_vote':
+        if (bin) bin.votes.add(e);
+        break;
+      case 'staff_presence':
+        if (!history) staffEvents.push(e);
+        break;
+      case 'plan_line_crossing':
+        plan.crossings.push({ ts: e.ts, line: e.line, direction: e.direction });
+        break;
+      case 'plan_zone_visit': {
+        let list = plan.visitsByZone.get(e.zone);
+        if (!list) plan.visitsByZone.set(e.zone, (list = []));
+        list.push({ ts: e.ts, enter_ts: e.enter_ts, dwell_ms: e.dwell_ms, counted: e.counted });
+        break;
+      }
+    }
   }
+  occupancy.finish();
 
-  return binsBetween(range.from, range.to, range.size, settings.timeZone).map(({ from, to }) => {
-    const inBin = <T extends StoreEvent>(e: T): boolean => e.ts >= from && e.ts < to;
-    const binEvents = events.filter(inBin);
-
-    const byEntrance: Record<string, { in: number; out: number }> = {};
-    for (const key of entrances) byEntrance[key] = { in: 0, out: 0 };
-    let trafficIn = 0;
-    let trafficOut = 0;
-    for (const m of moves) {
-      if (m.ts < from || m.ts >= to) continue;
-      byEntrance[m.key]!.in += m.in;
-      byEntrance[m.key]!.out += m.out;
-      trafficIn += m.in;
-      trafficOut += m.out;
-    }
-
-    const lines: Record<string, { in: number; out: number }> = {};
-    for (const e of binEvents) {
-      if (e.type !== 'line_crossing') continue;
-      const c = (lines[lineKey(e.camera, e.line)] ??= { in: 0, out: 0 });
-      c[(e as LineCrossing).direction] += 1;
-    }
-
-    const occEnd = occupancyBefore(occupancy, to, settings);
-    let occMax = occupancyBefore(occupancy, from + 1, settings);
-    for (const point of occupancy) if (point.ts >= from && point.ts < to) occMax = Math.max(occMax, point.value);
-
+  const staffSteps = staffTimeline(staffEvents);
+  const withPlan = settings.plan !== undefined || hasPlanEvents(plan) || carry.planEvents;
+  return bins.map((b): KpiBin => {
+    const { from, to, trafficIn } = b;
     let staff: KpiBin['staff'] = null;
     if (staffEvents.length > 0) {
       const entries = staffSteps.filter((s) => s.entered && s.ts >= from && s.ts < to).length;
@@ -309,37 +284,190 @@ export function computeKpis(events: readonly StoreEvent[], settings: KpiSettings
       staff = { entries, present_mean: round(presentMean, 2)!, shopper_in: shopperIn, shoppers_per_staff: round(presentMean > 0 ? shopperIn / presentMean : null, 2) };
     }
 
-    const zones: Record<string, DwellStats> = {};
+    const zoneStats: Record<string, DwellStats> = {};
     const queues: Record<string, QueueStats> = {};
-    for (const [key, visits] of visitsByZone) {
-      const ended = visits.filter(inBin);
-      if (queueKeys.has(key)) queues[key] = queueStats(visits, from, to);
-      if (ended.length > 0) zones[key] = dwellStats(ended, settings, trafficIn);
+    for (const [key, zone] of zones) {
+      if (zone.queueVisits) queues[key] = queueStats(zone.queueVisits, from, to);
+      const ended = b.visits.get(key);
+      if (ended) zoneStats[key] = dwellStats(ended, settings, trafficIn);
     }
     for (const key of queueKeys) queues[key] ??= queueStats([], from, to);
 
-    const passersBy = outsideKey ? (lines[outsideKey]?.in ?? 0) + (lines[outsideKey]?.out ?? 0) : null;
-    const sales = binEvents.filter((e) => e.type === 'pos_transaction');
-    const salesAmount = Math.round(sales.reduce((a, e) => a + e.amount, 0) * 100) / 100;
+    const passersBy = outsideKey ? (b.lines[outsideKey]?.in ?? 0) + (b.lines[outsideKey]?.out ?? 0) : null;
+    const salesAmount = Math.round(b.salesSum * 100) / 100;
     const visitors = staff ? staff.shopper_in : trafficIn;
-
     return {
       from,
       to,
-      traffic: { in: trafficIn, out: trafficOut, by_entrance: byEntrance },
+      traffic: { in: trafficIn, out: b.trafficOut, by_entrance: b.byEntrance },
       staff,
-      occupancy: { end: occEnd, max: occMax },
-      lines,
-      zones,
+      occupancy: { end: b.occupancyEnd, max: b.occupancyMax },
+      lines: b.lines,
+      zones: zoneStats,
       queues,
       passers_by: passersBy,
       capture_rate: passersBy === null ? null : round(ratio(trafficIn, passersBy)),
-      transactions: sales.length,
+      transactions: b.transactions,
       sales: salesAmount,
-      conversion: round(ratio(sales.length, visitors)),
+      conversion: round(ratio(b.transactions, visitors)),
       sales_per_visitor: round(ratio(salesAmount, visitors), 2),
-      satisfaction: satisfaction(binEvents.filter((e): e is FeedbackVote => e.type === 'feedback_vote')),
-      ...(withPlan ? { plan: planBinKpis(planEvents, settings, { from, to }, trafficIn) } : {}),
+      satisfaction: b.votes.result(),
+      ...(withPlan ? { plan: planBinKpis(plan, settings, { from, to }, trafficIn) } : {}),
     };
   });
+}
+
+/** The bin holding `ts` (bins are contiguous and in order), or -1. */
+function binIndex(bins: readonly { from: number; to: number }[], ts: number): number {
+  let lo = 0;
+  let hi = bins.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = bins[mid]!;
+    if (ts < b.from) hi = mid - 1;
+    else if (ts >= b.to) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** What one bin's figures need, added to as the events pass. */
+class BinTally {
+  trafficIn = 0;
+  trafficOut = 0;
+  readonly byEntrance: Record<string, { in: number; out: number }> = {};
+  readonly lines: Record<string, { in: number; out: number }> = {};
+  /** Visits (camera zones) that ended in the bin, per zone. */
+  readonly visits = new Map<string, VisitLike[]>();
+  transactions = 0;
+  salesSum = 0;
+  readonly votes = new VoteTally();
+  occupancyMax = 0;
+  occupancyEnd = 0;
+
+  constructor(
+    readonly from: number,
+    readonly to: number,
+    entrances: ReadonlySet<string>,
+  ) {
+    for (const key of entrances) this.byEntrance[key] = { in: 0, out: 0 };
+  }
+
+  addMove(m: EntranceMove): void {
+    this.byEntrance[m.key]!.in += m.in;
+    this.byEntrance[m.key]!.out += m.out;
+    this.trafficIn += m.in;
+    this.trafficOut += m.out;
+  }
+
+  addCrossing(key: string, direction: 'in' | 'out'): void {
+    (this.lines[key] ??= { in: 0, out: 0 })[direction] += 1;
+  }
+
+  addVisit(key: string, visit: VisitLike): void {
+    let list = this.visits.get(key);
+    if (!list) this.visits.set(key, (list = []));
+    list.push(visit);
+  }
+
+  addSale(amount: number): void {
+    this.transactions += 1;
+    this.salesSum += amount;
+  }
+}
+
+/** Feedback votes per zone ("store" for terminals without one), summed as they come. */
+class VoteTally {
+  private readonly byZone: Record<string, Satisfaction> = {};
+  private readonly sums: Record<string, number> = {};
+
+  add(v: FeedbackVote): void {
+    const key = v.zone ?? 'store';
+    const s = (this.byZone[key] ??= { votes: 0, score: null, distribution: {} });
+    s.votes += 1;
+    s.distribution[String(v.score)] = (s.distribution[String(v.score)] ?? 0) + 1;
+    // Mapped to 0 (worst) … 1 (best) so that terminals with different scales compare.
+    this.sums[key] = (this.sums[key] ?? 0) + (v.scale > 1 ? (v.score - 1) / (v.scale - 1) : 1);
+  }
+
+  result(): Record<string, Satisfaction> {
+    for (const [key, s] of Object.entries(this.byZone)) s.score = round(this.sums[key]! / s.votes);
+    return this.byZone;
+  }
+}
+
+/**
+ * The store's occupancy walked through the bins as entrance moves pass, in time order: 0 at each
+ * opening, never below 0. Each bin gets the occupancy at its end and the most at any moment of it
+ * (including what it started with), without keeping the moves.
+ */
+class OccupancyWalk {
+  private opening = -Infinity;
+  private value = 0;
+  /** The last point of the timeline (a move, or an opening's reset to 0). */
+  private last: { ts: number; value: number } | undefined;
+  /** The bin whose points are arriving; the bins before it are settled. */
+  private current = 0;
+  /** Whether the current bin's starting occupancy has been taken into its maximum. */
+  private started = false;
+
+  constructor(
+    private readonly bins: readonly BinTally[],
+    private readonly settings: KpiSettings,
+    carried: { ts: number; value: number } | undefined,
+  ) {
+    if (carried) {
+      this.opening = lastOpening(carried.ts, settings.openingTime, settings.timeZone);
+      this.value = carried.value;
+      this.point(this.opening, 0);
+      this.point(carried.ts, carried.value);
+    }
+  }
+
+  move(m: EntranceMove): void {
+    const o = lastOpening(m.ts, this.settings.openingTime, this.settings.timeZone);
+    if (o !== this.opening) {
+      this.opening = o;
+      this.value = 0;
+      this.point(o, 0);
+    }
+    this.value = Math.max(0, this.value + m.in - m.out);
+    this.point(m.ts, this.value);
+  }
+
+  /** Settles the bins after the last move. */
+  finish(): void {
+    while (this.current < this.bins.length) this.settle();
+  }
+
+  private point(ts: number, value: number): void {
+    while (this.current < this.bins.length && ts >= this.bins[this.current]!.to) this.settle();
+    const bin = this.bins[this.current];
+    if (bin && ts >= bin.from) {
+      // The occupancy the bin starts with is known once every point at its first instant is in.
+      if (ts > bin.from) this.takeStart(bin);
+      bin.occupancyMax = Math.max(bin.occupancyMax, value);
+    }
+    this.last = { ts, value };
+  }
+
+  private takeStart(bin: BinTally): void {
+    if (this.started) return;
+    bin.occupancyMax = Math.max(bin.occupancyMax, this.before(bin.from + 1));
+    this.started = true;
+  }
+
+  private settle(): void {
+    const bin = this.bins[this.current]!;
+    this.takeStart(bin);
+    bin.occupancyEnd = this.before(bin.to);
+    this.current += 1;
+    this.started = false;
+  }
+
+  /** Occupancy just before `t` (every point before `t` is in): the last value since the latest opening. */
+  private before(t: number): number {
+    if (!this.last) return 0;
+    return this.last.ts >= lastOpening(t - 1, this.settings.openingTime, this.settings.timeZone) ? this.last.value : 0;
+  }
 }

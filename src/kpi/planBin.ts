@@ -5,8 +5,8 @@
  * a plan zone and a camera zone of the same name count the same people: summing "every zone named
  * promo" (impact analysis, dashboards) must not add the store-level count to the cameras'. Pure.
  */
-import type { PlanLineCrossing, PlanZoneVisit, StoreEvent } from './events.js';
-import { dwellStats, presence, queueStats, type DwellStats, type QueueStats } from './zoneStats.js';
+import type { PlanLineCrossing } from './events.js';
+import { dwellStats, presence, queueStats, type DwellStats, type QueueStats, type VisitLike } from './zoneStats.js';
 
 /** A plan zone: a camera zone's statistics plus its occupancy, known from the visits themselves. */
 export interface PlanZoneStats extends DwellStats {
@@ -31,24 +31,11 @@ export interface PlanKpiSettings {
   queueZones: readonly string[];
 }
 
-/** Plan events grouped once per computation (not per bin). */
+/** Plan events grouped once per computation (not per bin), by the KPI fold (src/kpi/kpiEngine.ts). */
 export interface PlanEvents {
-  crossings: PlanLineCrossing[];
-  visitsByZone: Map<string, PlanZoneVisit[]>;
-}
-
-export function groupPlanEvents(events: readonly StoreEvent[]): PlanEvents {
-  const crossings: PlanLineCrossing[] = [];
-  const visitsByZone = new Map<string, PlanZoneVisit[]>();
-  for (const e of events) {
-    if (e.type === 'plan_line_crossing') crossings.push(e);
-    else if (e.type === 'plan_zone_visit') {
-      let list = visitsByZone.get(e.zone);
-      if (!list) visitsByZone.set(e.zone, (list = []));
-      list.push(e);
-    }
-  }
-  return { crossings, visitsByZone };
+  crossings: Pick<PlanLineCrossing, 'ts' | 'line' | 'direction'>[];
+  /** The visits' times only, per zone: a day of a busy plan zone need not hold whole events. */
+  visitsByZone: Map<string, VisitLike[]>;
 }
 
 export const hasPlanEvents = (p: PlanEvents): boolean => p.crossings.length > 0 || p.visitsByZone.size > 0;

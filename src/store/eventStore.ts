@@ -157,9 +157,10 @@ export class EventStore {
    * What `computeKpis` needs for the bins of [from, to), without holding the day's events (issue 15):
    * the events of [from, to) of the types KPIs read, and the day before `from` folded into a carry
    * while it is read, one row at a time. Door counts that are no entrance are never read: at a
-   * sensor's rate they were most of the day's rows.
+   * sensor's rate they were most of the day's rows. `events` is read lazily, once, in time order
+   * (for foldKpis): no bin holds them all, however long it is. Use it up before the next query.
    */
-  kpiInput(from: number, to: number, settings: KpiSettings): { events: StoreEvent[]; carry: KpiCarry } {
+  kpiInput(from: number, to: number, settings: KpiSettings): { events: Iterable<StoreEvent>; carry: KpiCarry } {
     const historyFrom = kpiHistoryStart(from, settings);
     const doors = settings.entrances.flatMap((e) => ('sensor' in e ? [e.sensor] : []));
     const doorList = doors.map(() => '?').join(', ');
@@ -176,10 +177,13 @@ export class EventStore {
     const carry = foldKpiHistory(parseEach(history), settings, from);
     if (!carry.planEvents) carry.planEvents = this.db.prepare("SELECT 1 FROM events WHERE type IN ('plan_line_crossing', 'plan_zone_visit') AND ts >= ? AND ts < ? LIMIT 1").get(historyFrom, from) !== undefined;
     const types = KPI_EVENT_TYPES.filter((t) => t !== 'door_count').map((t) => `'${t}'`).join(', ');
-    const rows = this.db
-      .prepare(`SELECT data FROM events WHERE ts >= ? AND ts < ? AND (type IN (${types})${doors.length ? ` OR (type = 'door_count' AND source IN (${doorList}))` : ''}) ORDER BY ts, id`)
-      .iterate(from, to, ...doors) as IterableIterator<{ data: string }>;
-    return { events: [...parseEach(rows)], carry };
+    const select = this.db.prepare(`SELECT data FROM events WHERE ts >= ? AND ts < ? AND (type IN (${types})${doors.length ? ` OR (type = 'door_count' AND source IN (${doorList}))` : ''}) ORDER BY ts, id`);
+    // The query starts with the first event asked for, and ends when the reader stops: a caller that
+    // only wants the carry leaves no statement open on the connection.
+    function* events(): Generator<StoreEvent> {
+      yield* parseEach(select.iterate(from, to, ...doors) as IterableIterator<{ data: string }>);
+    }
+    return { events: events(), carry };
   }
 
   /** Events for computing KPIs on [from, to): staff presence reaches a day further back (badges arrive before opening). */

@@ -7,7 +7,7 @@
  */
 import type { GatewayContext } from '../gateway/context.js';
 import type { StoreEvent } from '../kpi/events.js';
-import { computeKpis, type KpiBin, type KpiSettings } from '../kpi/kpiEngine.js';
+import { foldKpis, type KpiBin, type KpiSettings } from '../kpi/kpiEngine.js';
 import { binStart, type BinSize } from '../kpi/timeBins.js';
 import { kpiMessage, type GatewayIdentity } from '../upstream/messages.js';
 import { getMeta, setMeta, type Db } from './database.js';
@@ -86,7 +86,7 @@ export class KpiRecorder {
   private record(size: BinSize, from: number, to: number, settings: KpiSettings): StoredBin[] {
     const { ctx, events, outbox } = this.options;
     const input = events.kpiInput(from, to, settings);
-    const bins = computeKpis(input.events, settings, { from, to, size }, input.carry);
+    const bins = foldKpis(input.events, settings, { from, to, size }, input.carry);
     const identity = this.options.identity();
     const now = ctx.now();
     const stored: StoredBin[] = [];

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventSource, STORE_EVENT_TYPES, type StoreEventType } from '../../kpi/events.js';
-import { computeKpis } from '../../kpi/kpiEngine.js';
+import { foldKpis } from '../../kpi/kpiEngine.js';
 import { EVENT_COLUMNS, eventColumns, filterBin, kpiRows, toCsv, type SubjectFilter } from '../../kpi/kpiTable.js';
 import { BIN_SIZES, binStart, formatLocal, nextBinStart, type BinSize } from '../../kpi/timeBins.js';
 import { kpiSettings, type DataStore } from '../../store/dataStore.js';
@@ -130,8 +130,9 @@ export function registerDataRoutes(app: FastifyInstance, gateway: Gateway, now: 
       const requested = period(q, dayStart, nextBinStart(now(), '1d', settings.timeZone));
       if (requested.to - requested.from > MAX_KPI_PERIOD_MS) throw new ApiError(400, 'period_too_long', 'at most 31 days per request; use /api/v1/aggregates for longer periods');
       // The day before `from` folded, not read whole (issue 15): today's bins no longer hold yesterday's events since its opening.
-      const input = store.events.kpiInput(requested.from, requested.to, settings);
-      const bins = computeKpis(input.events, settings, { ...requested, size }, input.carry).map((b) => filterBin(b, q as SubjectFilter));
+      // Bins are whole: a period starting inside a bin reads that bin from its start.
+      const input = store.events.kpiInput(binStart(requested.from, size, settings.timeZone), requested.to, settings);
+      const bins = foldKpis(input.events, settings, { ...requested, size }, input.carry).map((b) => filterBin(b, q as SubjectFilter));
       if (q.format === 'csv') return sendCsv(reply, `kpis-${size}`, kpiCsv(bins, settings.timeZone));
       return { bin: size, time_zone: settings.timeZone, bins: bins.map((b) => ({ ...b, from: formatLocal(b.from, settings.timeZone), to: formatLocal(b.to, settings.timeZone) })) };
     },
