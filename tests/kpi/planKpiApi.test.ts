@@ -111,4 +111,15 @@ describe('/api/v1/kpis with store-level plan lines and zones', () => {
     const bins = (await get('bin=15m')).json().bins as { plan: { zones: Record<string, { visits: number }> } }[];
     expect(bins.map((b) => b.plan.zones['promo']?.visits ?? null)).toEqual([1, 0, null, null]);
   });
+
+  it('reads a period that starts inside a bin from the bin\'s start: bins are whole, never cut', async () => {
+    const from = encodeURIComponent('2026-11-23T10:30:00+01:00');
+    const res = await app.inject({ url: `/api/v1/kpis?from=${from}&to=${encodeURIComponent('2026-11-23T11:00:00+01:00')}&bin=1h`, headers: { authorization } });
+    expect(res.statusCode).toBe(200);
+    const [bin] = res.json().bins;
+    expect(bin.from).toBe('2026-11-23T10:00:00+01:00');
+    // The crossings of 10:01 and 10:02 are in the hour, though before the period's start.
+    expect(bin.traffic.in).toBe(2);
+    expect(bin.plan.lines).toEqual({ entrance: { in: 2, out: 1 } });
+  });
 });
