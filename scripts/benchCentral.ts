@@ -195,7 +195,8 @@ async function run(workers: number): Promise<Run> {
     const file = path.join(dir, `central-${workers}-${i}.yaml`);
     writeFileSync(
       file,
-      stringify({ mqtt: { url: broker.url, client_id: `bench-${workers}-${i}`, group: `bench-${workers}` }, postgres: { url: databaseUrl }, log_level: 'info' }),
+      // The benchmark's messages carry fixed dates: retention must not drop them as the calendar moves on.
+      stringify({ mqtt: { url: broker.url, client_id: `bench-${workers}-${i}`, group: `bench-${workers}` }, postgres: { url: databaseUrl }, retention: { enabled: false }, log_level: 'info' }),
     );
     return file;
   });
@@ -514,7 +515,8 @@ async function fleetDay(): Promise<FleetDayResult> {
   const databaseUrl = await postgres.createDatabase('fleet_day');
   const files = Array.from({ length: workerCount }, (_, i) => {
     const file = path.join(dir, `fleet-day-${i}.yaml`);
-    writeFileSync(file, stringify({ mqtt: { url: broker.url, client_id: `fleet-day-${i}`, group: 'fleet-day', topic_root: TOPIC_ROOT }, postgres: { url: databaseUrl }, log_level: 'info' }));
+    // A fixed day of the past (FLEET_DAY): retention must not drop it while it is checked.
+    writeFileSync(file, stringify({ mqtt: { url: broker.url, client_id: `fleet-day-${i}`, group: 'fleet-day', topic_root: TOPIC_ROOT }, postgres: { url: databaseUrl }, retention: { enabled: false }, log_level: 'info' }));
     return file;
   });
   const workers = await Promise.all(files.map(startWorker));

@@ -8,6 +8,53 @@ import { z } from 'zod';
 import { readYamlFile, substituteEnv } from '../gateway/config/loadConfig.js';
 import { formatIssues } from '../vision/scene.js';
 
+const DAYS_MESSAGE = 'a whole number of days from 1 to 36500, or "forever"';
+/** How long a kind of row is kept: whole days, or `forever`. */
+const retentionDays = z.union([z.number().int(DAYS_MESSAGE).min(1, DAYS_MESSAGE).max(36_500, DAYS_MESSAGE), z.literal('forever')], { error: DAYS_MESSAGE });
+export type RetentionDays = z.infer<typeof retentionDays>;
+
+/**
+ * How long central keeps its rows (enforced by retention.ts). 1-minute bins are for recent
+ * drill-down and are ~97 % of the rows (a 500-store fleet writes ~583 MB of them a day); the fleet
+ * analytics read hours and days, which are kept forever unless configured.
+ */
+const retentionSchema = z
+  .object({
+    /** Off: nothing is ever removed (the periodic job does not run). */
+    enabled: z.boolean().default(true),
+    kpi_1m_days: retentionDays.default(35),
+    kpi_15m_days: retentionDays.default(400),
+    kpi_1h_days: retentionDays.default('forever'),
+    kpi_1d_days: retentionDays.default('forever'),
+    /** Raw events (door counts, till events), by their time. */
+    events_days: retentionDays.default('forever'),
+    /** Refused messages, by when they were last delivered. */
+    dead_letters_days: retentionDays.default(90),
+    /** How often each worker tries (one runs at a time; the first try is at start). */
+    interval_minutes: z.number().int().min(1).max(7 * 1440).default(60),
+    /** Rows per DELETE where rows must be deleted one by one (each its own short transaction). */
+    delete_batch_rows: z.number().int().min(100).max(100_000).default(5000),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
+const KPI_RETENTION_KEYS = ['kpi_1m_days', 'kpi_15m_days', 'kpi_1h_days', 'kpi_1d_days'] as const;
+const asDays = (d: RetentionDays): number => (d === 'forever' ? Infinity : d);
+
+/**
+ * A finer bin size kept longer than a coarser one is almost always a slip (two values swapped): the
+ * coarse view of a period would be gone while its detail stays. One message per offending pair.
+ */
+export function retentionOrderProblems(r: RetentionConfig): string[] {
+  const problems: string[] = [];
+  for (let i = 0; i + 1 < KPI_RETENTION_KEYS.length; i++) {
+    const finer = KPI_RETENTION_KEYS[i]!;
+    const coarser = KPI_RETENTION_KEYS[i + 1]!;
+    if (asDays(r[finer]) > asDays(r[coarser])) problems.push(`${finer} (${r[finer]}) is longer than ${coarser} (${r[coarser]}): finer bins must not be kept longer than coarser ones`);
+  }
+  return problems;
+}
+
 /** No MQTT wildcards or separators: these become one level of a topic filter. */
 const topicLevel = z.string().regex(/^[^/#+$\s]+$/, 'one topic level: no /, #, +, $ or spaces');
 
@@ -68,9 +115,14 @@ export const centralConfigSchema = z
       })
       .strict()
       .optional(),
+    retention: retentionSchema.prefault({}),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (typeof c.retention !== 'object' || c.retention === null) return;
+    for (const message of retentionOrderProblems(c.retention)) ctx.addIssue({ code: 'custom', message, path: ['retention'] });
+  })
   .refine((c) => c.mqtt.receive_maximum >= c.batch.max_messages, {
     message: 'mqtt.receive_maximum must be at least batch.max_messages (the broker would never send a full batch)',
     path: ['mqtt', 'receive_maximum'],

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../common/backoff.js';
 import { RateLimitedLog } from '../common/rateLimitedLog.js';
@@ -25,6 +25,7 @@ import { classifyMessage } from './incomingMessage.js';
 import { deferAcks, sendPubAck } from './manualAck.js';
 import { migrate } from './migrations.js';
 import { PartitionKeeper } from './monthPartitions.js';
+import { RetentionJob } from './retention.js';
 
 export interface CentralContext {
   log: Logger;
@@ -67,6 +68,7 @@ export class IngestWorker {
   /** Messages taken from the buffer and being written. */
   private writing = 0;
   private readonly partitions = new PartitionKeeper();
+  private readonly retention: RetentionJob;
   private readonly warn: RateLimitedLog;
   private readonly counts: WorkerStats = { received: 0, acknowledged: 0, batches: 0, deadLetters: 0 };
 
@@ -78,6 +80,29 @@ export class IngestWorker {
     this.warn = new RateLimitedLog(ctx.log, ctx.now);
     // An idle pooled connection that dies (database restart) is reported here; unhandled, it would end the process.
     pool.on('error', (err) => this.warn.warn('pool', { err: err.message }, 'central: idle PostgreSQL connection lost'));
+    // On a connection of its own, so that a long run never holds up the ingest pool (retention.ts).
+    this.retention = new RetentionJob({
+      config: config.retention,
+      connect: async () => {
+        const client = new pg.Client({
+          connectionString: config.postgres.url,
+          application_name: `storepulse-central retention ${config.mqtt.client_id}`,
+          // A stop waits for a run in progress: never for an unreachable server's TCP timeout.
+          connectionTimeoutMillis: 10_000,
+        });
+        try {
+          await client.connect();
+        } catch (err) {
+          await client.end().catch(() => undefined);
+          throw err;
+        }
+        return client;
+      },
+      log: ctx.log,
+      metrics: ctx.metrics,
+      now: ctx.now,
+      onDropped: () => this.partitions.forget(),
+    });
   }
 
   stats(): WorkerStats {
@@ -93,6 +118,8 @@ export class IngestWorker {
     } finally {
       db.release();
     }
+    // In the background: at start, then every retention.interval_minutes (one worker at a time).
+    this.retention.start();
     const c = this.config.mqtt;
     const client = mqtt.connect(c.url, this.connectOptions());
     this.client = client;
@@ -139,7 +166,7 @@ export class IngestWorker {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.flushTimer);
-    await this.flush();
+    await Promise.all([this.flush(), this.retention.stop()]);
     const client = this.client;
     this.client = undefined;
     this.ctx.metrics.connected.set(0);
@@ -221,6 +248,9 @@ export class IngestWorker {
         let err = batchErr;
         if (isDataError(err)) {
           this.ctx.metrics.writeErrors.inc({ kind: 'data' });
+          // A row of a month whose partition retention dropped (here or in another worker) finds no
+          // partition: look at the catalogue again, so that the retry re-creates it.
+          this.partitions.forget();
           this.warn.warn('batch-data', { err: (err as Error).message, messages: batch.length }, 'central: the database refused a batch; writing its messages one by one');
           try {
             await this.commitOneByOne(batch);

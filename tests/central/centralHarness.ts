@@ -13,6 +13,11 @@ export interface WorkerConfigOptions {
   group?: string;
   batch?: { max_messages?: number; max_wait_ms?: number };
   receiveMaximum?: number;
+  /**
+   * The `retention` section. Off unless given: the tests publish bins of fixed 2026 dates while the
+   * workers' clock is the real one, so retention would remove them once the calendar moves on.
+   */
+  retention?: Record<string, unknown>;
 }
 
 /** A raw config as a user writes it (YAML-shaped), for files and for parseCentralConfig. */
@@ -21,6 +26,7 @@ export function rawWorkerConfig(o: WorkerConfigOptions): Record<string, unknown>
     mqtt: { url: o.brokerUrl, client_id: o.clientId, group: o.group ?? 'test-central', reconnect_s: 0.3, ...(o.receiveMaximum ? { receive_maximum: o.receiveMaximum } : {}) },
     postgres: { url: o.databaseUrl },
     batch: { max_messages: 200, max_wait_ms: 10, ...o.batch },
+    retention: o.retention ?? { enabled: false },
     log_level: 'warn',
   };
 }
