@@ -15,6 +15,10 @@
  * many seeded random scenes of 40 lines and 20 zones each (the figures docs/benchmarks.md quotes);
  * --every N replays every N-th frame only (2 = vtest at 5 fps instead of 10).
  *
+ * --detections A.json,B.json,… (several recordings, e.g. float and int8 models, full and gateway
+ * decode; needs --mean-seeds) prints those means with MOTA and IDF1 per recording, then per tracker
+ * and segment the mean over the recordings, so that no setting is judged on one set of detections.
+ *
  * The detector runs once (or --detections loads a recording saved by
  * `storepulse eval --save-detections FILE`); every tracker replays the same recording through the
  * same analyzeFrames loop as `storepulse eval`. Prints a markdown table; --out FILE writes the JSON.
@@ -30,10 +34,8 @@ import { PROJECT_ROOT } from '../src/projectPaths.js';
 import { PersonDetector } from '../src/vision/detector/personDetector.js';
 import { loadGroundTruth } from '../src/vision/eval/groundTruth.js';
 import { randomScene } from '../src/vision/eval/randomScene.js';
-import { compareCounts } from '../src/vision/eval/countComparison.js';
+import { meanOverRecordings, meanSceneErrors, type MeanRow } from '../src/vision/eval/meanErrors.js';
 import {
-  countScene,
-  groundTruthFrames,
   readDetectionRecording,
   recordDetections,
   scoreSegment,
@@ -71,8 +73,12 @@ const meanSeeds = values['mean-seeds'].split(',').filter((s) => s.trim() !== '')
   const [from, to] = [Number(range[1]), Number(range[2])];
   return to >= from && to - from < 1000 ? Array.from({ length: to - from + 1 }, (_, i) => from + i) : [NaN];
 });
-if ([...seeds, ...meanSeeds].some((s) => !Number.isInteger(s) || s < 0) || !Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(every) || every < 1) {
-  console.error('usage: npm run bench:accuracy -- [--detections FILE] [--out FILE] [--seeds 1,2] [--repeat N] [--mean-seeds 1-16] [--every N]');
+const detectionFiles = (values.detections ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+if (
+  [...seeds, ...meanSeeds].some((s) => !Number.isInteger(s) || s < 0) || !Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(every) || every < 1 ||
+  (detectionFiles.length > 1 && meanSeeds.length === 0)
+) {
+  console.error('usage: npm run bench:accuracy -- [--detections FILE[,FILE…]] [--out FILE] [--seeds 1,2] [--repeat N] [--mean-seeds 1-16] [--every N] (several FILEs need --mean-seeds)');
   process.exit(2);
 }
 /** Random scenes for the means: more lines and zones than the per-seed rows, as in docs/benchmarks.md. */
@@ -145,6 +151,72 @@ const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 
 checkMovingThingsAdapter();
 
 const gt = await loadGroundTruth(GT_PATH, 1);
+
+if (detectionFiles.length > 1) {
+  await compareRecordings(detectionFiles);
+  process.exit(0);
+}
+
+/** Several recordings: each one's 16-seed means (and MOTA, IDF1), then their mean per tracker and segment. */
+async function compareRecordings(files: string[]): Promise<void> {
+  const vtestScene = await loadScene(SCENE_PATH);
+  const perRecording: { file: string; frames: number; ap: string; rows: MeanRow[] }[] = [];
+  for (const file of files) {
+    const recorded = await readDetectionRecording(file);
+    const rec: DetectionRecording = every === 1 ? recorded : { ...recorded, frames: recorded.frames.filter((f) => f.videoFrame % every === 0) };
+    const last = Math.max(...recorded.frames.map((f) => f.videoFrame));
+    if (gt.lastVideoFrame > last) throw new Error(`${file}: the ground truth annotates video frame ${gt.lastVideoFrame} but the detections end at frame ${last}`);
+    const walk = walkableFootPoints(gt, rec.width, rec.height);
+    const meanScenes = meanSeeds.map((seed) => randomScene(walk, { seed, lines: MEAN_LINES, zones: MEAN_ZONES }));
+    const rows: MeanRow[] = [];
+    const aps: string[] = [];
+    for (const range of standardSegments(last)) {
+      for (const t of TRACKERS) {
+        const segment = await trackSegment(rec, range, vtestScene, t.make());
+        const report = scoreSegment(rec, gt, segment, vtestScene);
+        if (t === TRACKERS[0]) aps.push(`${range.name} ${report.detection.ap.toFixed(3)}`);
+        rows.push({ segment: range.name, tracker: t.name, ...meanSceneErrors(gt, segment, meanScenes, rec.width, rec.height), mota: report.tracking.mota, idf1: report.tracking.idf1 });
+      }
+    }
+    perRecording.push({ file, frames: rec.frames.length, ap: aps.join(', '), rows });
+  }
+  const means = meanOverRecordings(perRecording.map((r) => r.rows));
+  const table = (rows: readonly MeanRow[]): string[] => [
+    '| segment | tracker | line error | dwell error | visit error | MOTA | IDF1 |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.segment} | ${r.tracker} | ${pct(r.lineError)} | ${pct(r.dwellError)} | ${pct(r.visitError)} | ${r.mota?.toFixed(3) ?? 'n/a'} | ${r.idf1?.toFixed(3) ?? 'n/a'} |`),
+  ];
+  const out: string[] = [];
+  out.push(`## Tracker accuracy on PETS09-S2L1 (vtest.avi), ${files.length} recordings`);
+  out.push('');
+  out.push(`Means over ${meanSeeds.length} random scenes of ${MEAN_LINES} lines and ${MEAN_ZONES} zones (seeds ${values['mean-seeds']})${every > 1 ? `, every ${every}th frame` : ''}; MOTA and IDF1 of the whole tracks.`);
+  out.push(`trackers: ${TRACKERS.map((t) => `**${t.name}** = ${t.label}`).join('; ')}`);
+  for (const r of perRecording) {
+    out.push('');
+    out.push(`### ${r.file} (${r.frames} frames; detector AP50 ${r.ap})`);
+    out.push('');
+    out.push(...table(r.rows));
+  }
+  out.push('');
+  out.push(`### Mean over the ${files.length} recordings`);
+  out.push('');
+  out.push(...table(means));
+  console.log(out.join('\n'));
+  if (values.out) {
+    const json = {
+      sequence: 'PETS09-S2L1',
+      groundTruth: { file: GT_PATH, trajectories: gt.trajectories, boxes: gt.boxes, frameOffset: 1 },
+      every,
+      means: { seeds: meanSeeds, lines: MEAN_LINES, zones: MEAN_ZONES },
+      trackers: TRACKERS.map((t) => ({ name: t.name, label: t.label })),
+      recordings: perRecording,
+      meanOverRecordings: means,
+    };
+    await writeFile(values.out, `${JSON.stringify(json, null, 2)}\n`);
+    console.error(`wrote ${values.out}`);
+  }
+}
+
 const startDetect = performance.now();
 const recorded = values.detections ? await readDetectionRecording(values.detections) : await detectVtest();
 const recording: DetectionRecording = every === 1 ? recorded : { ...recorded, frames: recorded.frames.filter((f) => f.videoFrame % every === 0) };
@@ -207,32 +279,13 @@ for (const r of rows) {
 }
 
 // Means over many random scenes: one tracking run per tracker and segment, counted on every scene.
-interface MeanRow {
-  segment: string;
-  tracker: string;
-  lineError: number;
-  dwellError: number;
-  visitError: number;
-}
 const meanRows: MeanRow[] = [];
 if (meanSeeds.length > 0) {
   const meanScenes = meanSeeds.map((seed) => randomScene(walkable, { seed, lines: MEAN_LINES, zones: MEAN_ZONES }));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const range of segments) {
     for (const t of TRACKERS) {
       const segment = await trackSegment(recording, range, scenes[0]!.scene, t.make());
-      const truthFrames = groundTruthFrames(gt, segment.frames);
-      const trackFrames = segment.frames.map((f, i) => ({ timestampMs: f.timestampMs, boxes: segment.tracks[i] ?? [] }));
-      const errors = meanScenes.map((scene) =>
-        compareCounts(countScene(scene, truthFrames, recording.width, recording.height), countScene(scene, trackFrames, recording.width, recording.height, true)),
-      );
-      meanRows.push({
-        segment: range.name,
-        tracker: t.name,
-        lineError: mean(errors.map((e) => e.lineError ?? 0)),
-        dwellError: mean(errors.map((e) => e.dwellError ?? 0)),
-        visitError: mean(errors.map((e) => e.visitError ?? 0)),
-      });
+      meanRows.push({ segment: range.name, tracker: t.name, ...meanSceneErrors(gt, segment, meanScenes, recording.width, recording.height) });
     }
   }
   out.push('');

@@ -147,6 +147,13 @@ export const EVAL = {
     { name: 'fps', value: 'N', description: 'resample the video to N frames per second before detecting; annotated frames are matched by time', defaultText: 'every frame' },
     MODEL,
     THREADS,
+    {
+      name: 'decode',
+      value: 'gateway|full',
+      description:
+        "how frames reach the detector. full: every frame decoded at the video's size and resized for the detector (sharp, lanczos3), as analyze does. gateway: ffmpeg decodes at the detector's input size with the area scaler, exactly the pixels the gateway's cameras feed the detector; boxes are still reported in the video's pixels. Not with --load-detections (a recording keeps how it was decoded)",
+      defaultText: 'full',
+    },
     { name: 'random-lines', value: 'N', default: '20', description: 'seeded random counting lines scored besides the scene; 0: none' },
     { name: 'random-zones', value: 'N', default: '10', description: 'seeded random zones scored besides the scene; 0: none' },
     { name: 'seed', value: 'N', default: '1', description: 'seed of the random lines and zones, so that runs compare' },
@@ -158,6 +165,10 @@ export const EVAL = {
     {
       note: 'PETS09-S2L1 (the sample footage) against its annotations, keeping the detections',
       command: `storepulse eval --source ${VTEST} --gt gt.txt --scene config/scenes/vtest.yaml --save-detections det.json`,
+    },
+    {
+      note: "the same, on the pixels the gateway feeds the detector (ffmpeg at the detector's input size)",
+      command: `storepulse eval --source ${VTEST} --gt gt.txt --scene config/scenes/vtest.yaml --decode gateway --save-detections det-gateway.json`,
     },
     {
       note: 'another scene on the same detections, in seconds',

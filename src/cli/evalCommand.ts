@@ -40,6 +40,10 @@ export async function evalCommand(argv: string[], out: (line: string) => void): 
   const randomLines = parseInteger('random-lines', values['random-lines']);
   const randomZones = parseInteger('random-zones', values['random-zones']);
   const seed = parseInteger('seed', values.seed);
+  const decode = parseDecode(values.decode);
+  if (values.decode !== undefined && values['load-detections']) {
+    throw new CliError('--decode applies when detecting --source; a recording loaded with --load-detections keeps how it was decoded', 2);
+  }
 
   let scene: Scene;
   try {
@@ -61,7 +65,7 @@ export async function evalCommand(argv: string[], out: (line: string) => void): 
   if (values['load-detections']) {
     recording = await loadRecording(values['load-detections']);
   } else {
-    recording = await detectAll(values.source as string, { fps, model: values.model, threads: parsePositiveInt('threads', values.threads), lowScore: tracker.options.lowScore });
+    recording = await detectAll(values.source as string, { fps, model: values.model, threads: parsePositiveInt('threads', values.threads), lowScore: tracker.options.lowScore, decode });
   }
   if (values['save-detections']) await writeFile(values['save-detections'], serializeRecording(recording));
 
@@ -86,13 +90,44 @@ export async function evalCommand(argv: string[], out: (line: string) => void): 
     source: values.source ?? values['load-detections'],
     frames: recording.frames.length,
     frame_size: [recording.width, recording.height],
+    // How the detector's frames were decoded (null: replayed detections); decoded_size is the frames' own size.
+    decode: values['load-detections'] ? null : decode,
+    decoded_size: recording.decoded ? [recording.decoded.width, recording.decoded.height] : null,
     ground_truth: { file: values.gt, trajectories: gt.trajectories, boxes: gt.boxes, frame_offset: frameOffset },
     random_scene: random ? { seed, lines: randomLines, zones: randomZones } : null,
     detect_ms_per_frame: round(recording.detectMsPerFrame, 2),
     segments: reports,
   };
   if (values.json) out(JSON.stringify(result));
-  else for (const line of formatReport(reports)) out(line);
+  else {
+    const decodedLine = describeDecode(recording, values['load-detections'] ? undefined : decode);
+    if (decodedLine) out(decodedLine);
+    for (const line of formatReport(reports)) out(line);
+  }
+}
+
+/** How frames reach the detector: `full` (analyze's path) or `gateway` (the gateway's ffmpeg decode at the detector's size). */
+export type DecodeMode = 'full' | 'gateway';
+const DECODE_MODES: readonly DecodeMode[] = ['full', 'gateway'];
+
+export function parseDecode(value: string | undefined): DecodeMode {
+  if (value === undefined) return 'full';
+  const mode = DECODE_MODES.find((m) => m === value);
+  if (!mode) throw new CliError(`--decode must be gateway or full, got "${value}"`, 2);
+  return mode;
+}
+
+function describeDecode(recording: DetectionRecording, decode: DecodeMode | undefined): string | undefined {
+  const d = recording.decoded;
+  if (!d) return undefined;
+  const size = `${d.width}×${d.height}`;
+  const source = `${recording.width}×${recording.height}`;
+  const how = decode === 'gateway'
+    ? "--decode gateway: ffmpeg's area scaler at the detector's input, as the gateway decodes"
+    : decode === 'full'
+      ? '--decode full: resized for the detector by sharp'
+      : 'replayed detections';
+  return `frames decoded at ${size} (${how}); boxes in the video's ${source} pixels`;
 }
 
 function parseInteger(name: string, value: string): number {
@@ -101,7 +136,10 @@ function parseInteger(name: string, value: string): number {
   return n;
 }
 
-async function detectAll(source: string, o: { fps?: number; model?: string; threads?: number; lowScore: number }): Promise<DetectionRecording> {
+async function detectAll(
+  source: string,
+  o: { fps?: number; model?: string; threads?: number; lowScore: number; decode: DecodeMode },
+): Promise<DetectionRecording> {
   let sourceFps: number;
   try {
     sourceFps = (await probeVideo(source)).fps;
@@ -114,7 +152,10 @@ async function detectAll(source: string, o: { fps?: number; model?: string; thre
   try {
     // Resampled frames are matched to annotated frames by their presentation time.
     const videoFrameOf = o.fps && sourceFps > 0 ? (f: { timestampMs: number }) => Math.round((f.timestampMs / 1000) * sourceFps) : undefined;
-    return await recordDetections(readVideoFrames(source, { fps: o.fps }), detector, videoFrameOf);
+    // gateway: ffmpeg scales to the detector's input with the gateway's scaler and the detector gets
+    // those pixels as they are (boxes mapped back to the source); full: the detector resizes full frames.
+    const frames = o.decode === 'gateway' ? readVideoFrames(source, { fps: o.fps, detectorInput: detector.manifest.input }) : readVideoFrames(source, { fps: o.fps });
+    return await recordDetections(frames, detector, videoFrameOf);
   } finally {
     await detector.close();
   }

@@ -17,7 +17,7 @@ const EXPECTED_OPTIONS: Record<string, string[]> = {
   run: ['config', 'demo', 'port'],
   detect: ['model', 'max-frames', 'json', 'annotate', 'threads', 'score'],
   analyze: ['source', 'scene', 'fps', 'model', 'out', 'json', 'threads', 'max-frames'],
-  eval: ['source', 'gt', 'scene', 'frame-offset', 'fps', 'model', 'threads', 'random-lines', 'random-zones', 'seed', 'save-detections', 'load-detections', 'json'],
+  eval: ['source', 'gt', 'scene', 'frame-offset', 'fps', 'model', 'threads', 'decode', 'random-lines', 'random-zones', 'seed', 'save-detections', 'load-detections', 'json'],
   demo: ['source', 'scene', 'fps', 'model', 'out', 'json', 'threads', 'max-frames'],
   impact: ['db', 'subject', 'change', 'weeks', 'control', 'control-db', 'config', 'timezone', 'json'],
   central: ['config', 'demo', 'gateways', 'days', 'port'],

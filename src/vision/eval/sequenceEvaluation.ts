@@ -13,9 +13,10 @@ import type { Point } from '../geometry.js';
 import { iou, type Detection, type RgbFrame } from '../detection.js';
 import { FootPointEstimator } from '../analytics/footPoints.js';
 import { footPoint, SceneAnalytics, type SceneSummary } from '../analytics/sceneAnalytics.js';
-import { analyzeFrames, type FrameDetector } from '../pipeline/offlineAnalysis.js';
+import { sourceSizeOf } from '../detector/sourceScale.js';
+import { analyzeFrames, withSourceAppearance, type FrameDetector } from '../pipeline/offlineAnalysis.js';
 import type { Scene } from '../scene.js';
-import { decodeSignature, encodeSignature, withAppearance } from '../tracking/appearance.js';
+import { decodeSignature, encodeSignature } from '../tracking/appearance.js';
 import type { FrameTracker, TrackedBox } from '../tracking/frameTracker.js';
 import { averagePrecision, type ApResult } from './averagePrecision.js';
 import { compareCounts, type CountComparison } from './countComparison.js';
@@ -30,32 +31,42 @@ export interface RecordedFrame {
 }
 
 export interface DetectionRecording {
+  /** The source video's size: boxes are in these pixels, whatever size the frames were decoded at. */
   width: number;
   height: number;
+  /**
+   * The size the frames were decoded at, as the detector received them: the source's size for a
+   * full decode, the detector's input for the gateway's decode. Absent in older recordings.
+   */
+  decoded?: { width: number; height: number };
   frames: RecordedFrame[];
   /** Wall time of decoding + detection per frame. */
   detectMsPerFrame: number;
 }
 
-/** Runs the detector over every frame once. `videoFrameOf` maps a decoded frame to its source frame. */
+/**
+ * Runs the detector over every frame once. `videoFrameOf` maps a decoded frame to its source frame.
+ * Frames decoded smaller than their source (ScaledFrame) are detected as they are, boxes in source
+ * pixels; the recording keeps both sizes.
+ */
 export async function recordDetections(
   frames: AsyncIterable<RgbFrame>,
   detector: FrameDetector,
   videoFrameOf: (frame: RgbFrame) => number = (f) => f.index,
 ): Promise<DetectionRecording> {
   const recorded: RecordedFrame[] = [];
-  let width = 0;
-  let height = 0;
+  let source = { width: 0, height: 0 };
+  let decoded = { width: 0, height: 0 };
   const t0 = performance.now();
   for await (const frame of frames) {
-    width = frame.width;
-    height = frame.height;
+    source = sourceSizeOf(frame);
+    decoded = { width: frame.width, height: frame.height };
     // Colour signatures are taken now, while the pixels are here: the replays have none.
-    const detections = withAppearance(frame, await detector.detect(frame));
+    const detections = withSourceAppearance(frame, await detector.detect(frame));
     recorded.push({ videoFrame: videoFrameOf(frame), timestampMs: frame.timestampMs, detections });
   }
   if (recorded.length === 0) throw new Error('no frames decoded');
-  return { width, height, frames: recorded, detectMsPerFrame: (performance.now() - t0) / recorded.length };
+  return { ...source, decoded, frames: recorded, detectMsPerFrame: (performance.now() - t0) / recorded.length };
 }
 
 export class RecordingError extends Error {}
@@ -70,6 +81,9 @@ export async function readDetectionRecording(file: string): Promise<DetectionRec
   }
   if (!Array.isArray(parsed.frames) || !(parsed.width > 0) || !(parsed.height > 0)) {
     throw new RecordingError(`${file} is not a detections file written by storepulse eval --save-detections`);
+  }
+  if (parsed.decoded !== undefined && !(parsed.decoded.width > 0 && parsed.decoded.height > 0)) {
+    throw new RecordingError(`${file}: "decoded" must give the decoded frame size as {"width", "height"}`);
   }
   for (const frame of parsed.frames) {
     if (!Array.isArray(frame.detections)) throw new RecordingError(`${file}: frame ${frame.videoFrame} has no detections list`);
