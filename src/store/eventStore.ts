@@ -160,33 +160,24 @@ export class EventStore {
    * sensor's rate they were most of the day's rows. `events` is read lazily, once, in time order
    * (for foldKpis): no bin holds them all, however long it is. Use it up before the next query.
    */
-  kpiInput(from: number, to: number, settings: KpiSettings): { events: Iterable<StoreEvent>; carry: KpiCarry } {
-    const historyFrom = kpiHistoryStart(from, settings);
-    const doors = settings.entrances.flatMap((e) => ('sensor' in e ? [e.sensor] : []));
-    const doorList = doors.map(() => '?').join(', ');
-    // Each branch reads its type through the (type, ts) index; staff presence reaches a day further back.
-    const history = this.db
-      .prepare(
-        [
-          "SELECT id, ts, data FROM events WHERE type = 'staff_presence' AND ts >= ? AND ts < ?",
-          "SELECT id, ts, data FROM events WHERE type IN ('line_crossing', 'plan_line_crossing') AND ts >= ? AND ts < ?",
-          ...(doors.length ? [`SELECT id, ts, data FROM events WHERE type = 'door_count' AND ts >= ? AND ts < ? AND source IN (${doorList})`] : []),
-        ].join(' UNION ALL ') + ' ORDER BY ts, id',
-      )
-      .iterate(historyFrom - 86_400_000, from, historyFrom, from, ...(doors.length ? [historyFrom, from, ...doors] : [])) as IterableIterator<{ data: string }>;
-    const carry = foldKpiHistory(parseEach(history), settings, from);
-    if (!carry.planEvents) carry.planEvents = this.db.prepare("SELECT 1 FROM events WHERE type IN ('plan_line_crossing', 'plan_zone_visit') AND ts >= ? AND ts < ? LIMIT 1").get(historyFrom, from) !== undefined;
-    const types = KPI_EVENT_TYPES.filter((t) => t !== 'door_count').map((t) => `'${t}'`).join(', ');
-    const select = this.db.prepare(`SELECT data FROM events WHERE ts >= ? AND ts < ? AND (type IN (${types})${doors.length ? ` OR (type = 'door_count' AND source IN (${doorList}))` : ''}) ORDER BY ts, id`);
-    // The query starts with the first event asked for, and ends when the reader stops: a caller that
-    // only wants the carry leaves no statement open on the connection.
-    function* events(): Generator<StoreEvent> {
-      yield* parseEach(select.iterate(from, to, ...doors) as IterableIterator<{ data: string }>);
-    }
-    return { events: events(), carry };
+  kpiInput(from: number, to: number, settings: KpiSettings): KpiInput {
+    return readKpiInput(this.db, from, to, settings);
   }
 
-  /** Events for computing KPIs on [from, to): staff presence reaches a day further back (badges arrive before opening). */
+  /**
+   * The store-level plan events of [from, to) by their time, the only ones the floor plan's figures
+   * read: a period of a busy gateway without its sensor readings (most of the rows).
+   */
+  planEvents(from: number, to: number): StoreEvent[] {
+    const rows = this.db.prepare("SELECT data FROM events WHERE type IN ('plan_line_crossing', 'plan_zone_visit') AND ts >= ? AND ts < ? ORDER BY ts, id").all(from, to) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as StoreEvent);
+  }
+
+  /**
+   * Every event of [historyFrom, to), all held at once, and staff presence a day further back: what
+   * the KPI computation read before the fold, kept for the tests that hold the fold to it. The daemon
+   * uses kpiInput.
+   */
   eventsForKpis(historyFrom: number, to: number): StoreEvent[] {
     const rows = this.db
       .prepare("SELECT data FROM events WHERE (ts >= ? AND ts < ?) OR (type = 'staff_presence' AND ts >= ? AND ts < ?) ORDER BY ts, id")
@@ -197,4 +188,39 @@ export class EventStore {
 
 function* parseEach(rows: Iterable<{ data: string }>): Generator<StoreEvent> {
   for (const row of rows) yield JSON.parse(row.data) as StoreEvent;
+}
+
+/** What foldKpis needs for [from, to): the events, read lazily once, and the day before folded. */
+export interface KpiInput {
+  events: Iterable<StoreEvent>;
+  carry: KpiCarry;
+}
+
+/**
+ * EventStore.kpiInput on any database handle (the CLI opens the file itself).
+ */
+export function readKpiInput(db: Db, from: number, to: number, settings: KpiSettings): KpiInput {
+  const historyFrom = kpiHistoryStart(from, settings);
+  const doors = settings.entrances.flatMap((e) => ('sensor' in e ? [e.sensor] : []));
+  const doorList = doors.map(() => '?').join(', ');
+  // Each branch reads its type through the (type, ts) index; staff presence reaches a day further back.
+  const history = db
+    .prepare(
+      [
+        "SELECT id, ts, data FROM events WHERE type = 'staff_presence' AND ts >= ? AND ts < ?",
+        "SELECT id, ts, data FROM events WHERE type IN ('line_crossing', 'plan_line_crossing') AND ts >= ? AND ts < ?",
+        ...(doors.length ? [`SELECT id, ts, data FROM events WHERE type = 'door_count' AND ts >= ? AND ts < ? AND source IN (${doorList})`] : []),
+      ].join(' UNION ALL ') + ' ORDER BY ts, id',
+    )
+    .iterate(historyFrom - 86_400_000, from, historyFrom, from, ...(doors.length ? [historyFrom, from, ...doors] : [])) as IterableIterator<{ data: string }>;
+  const carry = foldKpiHistory(parseEach(history), settings, from);
+  if (!carry.planEvents) carry.planEvents = db.prepare("SELECT 1 FROM events WHERE type IN ('plan_line_crossing', 'plan_zone_visit') AND ts >= ? AND ts < ? LIMIT 1").get(historyFrom, from) !== undefined;
+  const types = KPI_EVENT_TYPES.filter((t) => t !== 'door_count').map((t) => `'${t}'`).join(', ');
+  const select = db.prepare(`SELECT data FROM events WHERE ts >= ? AND ts < ? AND (type IN (${types})${doors.length ? ` OR (type = 'door_count' AND source IN (${doorList}))` : ''}) ORDER BY ts, id`);
+  // The query starts with the first event asked for, and ends when the reader stops: a caller that
+  // only wants the carry leaves no statement open on the connection.
+  function* events(): Generator<StoreEvent> {
+    yield* parseEach(select.iterate(from, to, ...doors) as IterableIterator<{ data: string }>);
+  }
+  return { events: events(), carry };
 }

@@ -5,12 +5,10 @@
  * from the stored events by the same KPI engine. Hours that neither source covers are simply absent, so the
  * caller can tell "no data" from "nobody came".
  */
-import type { StoreEvent } from '../kpi/events.js';
-import { computeKpis, kpiHistoryStart, type KpiBin, type KpiSettings } from '../kpi/kpiEngine.js';
-import { binsBetween } from '../kpi/timeBins.js';
+import { foldKpis, type KpiBin, type KpiSettings } from '../kpi/kpiEngine.js';
+import { binsBetween, binStart } from '../kpi/timeBins.js';
 import type { Db } from './database.js';
-
-const DAY = 86_400_000;
+import { readKpiInput } from './eventStore.js';
 
 export interface HourlyHistory {
   bins: KpiBin[];
@@ -43,7 +41,10 @@ export function hourlyKpiHistory(db: Db, range: { from: number; to: number }, se
     const missing = hours.filter((h) => !stored.has(h.from));
     let computed = new Map<number, KpiBin>();
     if (fromEvents && missing.length > 0 && anyEvent.get(from, to)) {
-      computed = new Map(computeKpis(eventsForKpis(db, kpiHistoryStart(from, settings), to), settings, { from, to, size: '1h' }).map((b) => [b.from, b]));
+      // Streamed and folded (issue 15): a busy day's sensor readings are never read, its KPI events never all held.
+      const start = binStart(from, '1h', settings.timeZone);
+      const input = readKpiInput(db, start, to, settings);
+      computed = new Map(foldKpis(input.events, settings, { from: start, to, size: '1h' }, input.carry).map((b) => [b.from, b]));
     }
     for (const h of hours) {
       const bin = stored.get(h.from) ?? computed.get(h.from);
@@ -53,12 +54,4 @@ export function hourlyKpiHistory(db: Db, range: { from: number; to: number }, se
     }
   }
   return { bins, storedHours: bins.length - computedHours, computedHours };
-}
-
-/** The events computeKpis needs for [from, to): staff presence reaches a day further back (badges arrive before opening). */
-function eventsForKpis(db: Db, from: number, to: number): StoreEvent[] {
-  const rows = db
-    .prepare("SELECT data FROM events WHERE (ts >= ? AND ts < ?) OR (type = 'staff_presence' AND ts >= ? AND ts < ?) ORDER BY ts, id")
-    .all(from, to, from - DAY, from) as { data: string }[];
-  return rows.map((r) => JSON.parse(r.data) as StoreEvent);
 }

@@ -111,7 +111,7 @@ export function registerPlanRoutes(app: FastifyInstance, gateway: Gateway, auth:
       if (to <= from) throw new ApiError(400, 'bad_period', '`to` must be after `from`');
       if (to - from > MAX_PERIOD_MS) throw new ApiError(400, 'period_too_long', 'at most 31 days per request');
       // A visit is stored when it ends: every visit overlapping the period ends at or after `from`.
-      const events = store.events.eventsForKpis(from, to);
+      const events = store.events.planEvents(from, to);
       const plan = gateway.config.plan;
       const kpis = computePlanKpis(events, { from, to, now: t }, { lines: plan?.lines.map((l) => l.name) ?? [], zones: plan?.zones.map((z) => z.name) ?? [] });
       const fusion = gateway.fusion.status();
